@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "config/config.h"
 #include "engine/engine.h"
+#include "engine/routing.h"
 #include "host/host.h"
 #include "net/http.h"
 #include "net/http_client.h"
@@ -156,6 +157,11 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         sb_error("main", "reload refused, keeping the running config: %s", err);
         return;
     }
+    if (sb_engine_configure_routing(d->engine, &fresh, err, sizeof err) != SB_OK) {
+        sb_error("main", "reload refused, keeping the running config: %s", err);
+        sb_config_free(&fresh);
+        return;
+    }
     sb_log_set_level((sb_log_level)fresh.log.level);
     sb_api_reload(d->api, &fresh);
     sb_plugins_reload(d->plugins, &fresh);
@@ -164,15 +170,18 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     sb_info("main", "config reloaded from %s", d->cfg.path);
 }
 
-/* The host's and the engine's tables, in one list for the store. */
-static size_t table_names(const char **names, sb_table *engine_first)
+/* The host's, the engine's and the API's tables, in one list for the store. */
+static size_t table_names(const char **names, sb_table *engine_first, sb_table *api_first)
 {
-    size_t nh, ne, n = 0;
+    size_t nh, ne, na, n = 0;
     const char *const *h = sb_plugins_table_names(&nh);
     const char *const *e = sb_engine_table_names(&ne);
+    const char *const *a = sb_api_table_names(&na);
     for (size_t i = 0; i < nh && n < MAX_TABLES; i++) names[n++] = h[i];
     *engine_first = (sb_table)n;
     for (size_t i = 0; i < ne && n < MAX_TABLES; i++) names[n++] = e[i];
+    *api_first = (sb_table)n;
+    for (size_t i = 0; i < na && n < MAX_TABLES; i++) names[n++] = a[i];
     return n;
 }
 
@@ -200,8 +209,8 @@ static int start(sb_daemon *d)
 {
     char err[1024];
     const char *names[MAX_TABLES];
-    sb_table engine_first, kv_table = 0;
-    size_t n = table_names(names, &engine_first);
+    sb_table engine_first, api_first, kv_table = 0;
+    size_t n = table_names(names, &engine_first, &api_first);
     sb_store_options so = {.path = d->cfg.storage.path, .map_size = d->cfg.storage.map_size,
                            .max_map_size = d->cfg.storage.max_map_size, .tables = names,
                            .n_tables = n};
@@ -213,13 +222,18 @@ static int start(sb_daemon *d)
     d->commit_w.data = d;
     ev_prepare_start(d->loop, &d->commit_w);
     d->engine = sb_engine_new(d->loop, d->store, engine_first, NULL);
+    if (d->engine && sb_engine_configure_routing(d->engine, &d->cfg, err, sizeof err) != SB_OK) {
+        fprintf(stderr, "switchboard: %s\n", err);
+        return 1;
+    }
     d->client = sb_http_client_new(d->loop);
     sb_plugins_deps pd = {.loop = d->loop, .store = d->store, .kv_table = kv_table,
                           .http = d->http, .client = d->client, .engine = d->engine,
                           .plugins_dir = d->cfg.plugins_dir, .strict = d->cfg.plugins_strict,
                           .watchdog_ms = d->cfg.watchdog_ms};
     d->plugins = d->engine && d->client ? sb_plugins_new(&pd) : NULL;
-    sb_api_deps ad = {.http = d->http, .store = d->store, .engine = d->engine,
+    sb_api_deps ad = {.loop = d->loop, .http = d->http, .store = d->store,
+                      .first_table = api_first, .engine = d->engine,
                       .plugins = d->plugins, .cfg = &d->cfg};
     d->api = d->plugins ? sb_api_new(&ad) : NULL;
     if (!d->api) {
@@ -237,6 +251,7 @@ static int start(sb_daemon *d)
     }
     sb_plugins_start(d->plugins);
     sb_engine_start(d->engine);
+    sb_api_start(d->api);
     sb_store_flush(d->store);
     sb_api_set_state(d->api, SB_API_READY);
     /* Tests and scripts wait for this line; with port 0 it tells the port. */
@@ -248,13 +263,14 @@ static int start(sb_daemon *d)
 
 static void teardown(sb_daemon *d)
 {
-    sb_api_free(d->api);
+    sb_api_stop(d->api);
     /* Pending commit callbacks (inbound `done`s) still reach live plugins. */
     if (d->store) sb_store_flush(d->store);
     sb_plugins_free(d->plugins);
     sb_engine_free(d->engine);
     sb_http_client_free(d->client);
     if (d->http) sb_http_server_free(d->http);
+    sb_api_free(d->api);
     sb_store_close(d->store);
     sb_config_free(&d->cfg);
 }

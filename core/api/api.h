@@ -19,19 +19,31 @@ typedef struct sb_api sb_api;
 typedef enum { SB_API_STARTING, SB_API_READY, SB_API_STOPPING } sb_api_state;
 
 typedef struct sb_api_deps {
+    struct ev_loop *loop;
     sb_http_server *http;
     sb_store *store;
+    sb_table first_table;   /* the API's tables (sb_api_table_names), in order */
     sb_engine *engine;
     sb_plugins *plugins;
-    const sb_config *cfg;   /* api tokens are copied; cfg may go after new() */
+    const sb_config *cfg;   /* what the API needs is copied; cfg may go after new() */
 } sb_api_deps;
 
+/* Names of the API's own tables (login sessions) for sb_store_open. */
+const char *const *sb_api_table_names(size_t *n);
+
 sb_api *sb_api_new(const sb_api_deps *deps);
-/* Closes every event stream and frees. Routes go with the server. */
+/* Shutdown, step 1 (server, engine and store still up): stops listening to
+ * the engine, finishes or cancels pending logins, closes event streams. */
+void sb_api_stop(sb_api *api);
+/* Step 2, after sb_http_server_free (which reports the streams' closes to
+ * the API): frees the memory. Touches no other module. */
 void sb_api_free(sb_api *api);
+/* Once the engine is configured: creates auth.bootstrap_admin when no
+ * operator has that login yet (hashing on a worker thread). */
+void sb_api_start(sb_api *api);
 /* /healthz answers 200 only in SB_API_READY, 503 otherwise. */
 void sb_api_set_state(sb_api *api, sb_api_state state);
-/* SIGHUP: take the API tokens of a newly read config. */
+/* SIGHUP: take the API tokens and session lifetime of a newly read config. */
 void sb_api_reload(sb_api *api, const sb_config *cfg);
 
 #endif

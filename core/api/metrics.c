@@ -232,7 +232,8 @@ static void render_store(sb_api *api, sbuf *b)
 static void metrics(sb_http_req *req, void *ud)
 {
     sb_api *api = ud;
-    if (!sb_api_require(api, req, "admin", NULL)) return;
+    sb_principal who;
+    if (!sb_api_require(api, req, "admin", &who)) return;
     sbuf b = {0};
     render_http(api, &b);
     render_store(api, &b);
@@ -264,7 +265,6 @@ void sb_api_metrics_init(sb_api *api)
 
 void sb_api_metrics_free(sb_api *api)
 {
-    sb_http_set_observer(api->d.http, NULL, NULL);
     while (api->counters) {
         sb_req_counter *c = api->counters;
         api->counters = c->next;

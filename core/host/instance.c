@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/routing.h"
 #include "host/host_internal.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -124,6 +125,15 @@ static void inst_init(sb_plugins *p, sb_inst *in)
             { fail(in, err); return; }
         }
         if (p->d.engine) sb_engine_set_rate(p->d.engine, in->name, in->instance, (double)rate);
+        /* Which operator group meets this channel's new conversations. */
+        sb_node *g = sb_node_find(in->cfg, "group");
+        const char *group = NULL;
+        snprintf(path, sizeof path, "%s.group", in->cfg_prefix);
+        if (g && sb_node_str(g, path, &group, err, sizeof err) != 0) {
+            inst_destroy(in);
+            { fail(in, err); return; }
+        }
+        if (p->d.engine) sb_engine_set_instance_group(p->d.engine, in->name, in->instance, group);
     }
     sb_status st;
     SB_PLUGIN_CALL(in, "init", st = in->desc->init(&p->table, in->ctx, &in->state_ptr));

@@ -116,6 +116,7 @@ void sb_workers_free(sb_workers *w)
 
 sb_status sb_workers_submit(sb_workers *w, sb_work_fn work, sb_work_done_fn done, void *ud)
 {
+    if (!w) return SB_ERR_STATE;
     if (!work || !done) return SB_ERR_INVALID;
     if (w->queued >= SB_WORKERS_MAX_QUEUE) return SB_ERR_FULL;
     job *j = malloc(sizeof *j);

@@ -21,7 +21,7 @@ void sb_workers_free(sb_workers *w);
 
 typedef void (*sb_work_fn)(void *ud);
 typedef void (*sb_work_done_fn)(void *ud, int cancelled);
-/* Queues a job; SB_ERR_FULL past `max_queue` waiting jobs (a bound, so a
+/* Queues a job (SB_ERR_STATE when w is NULL: the pool is gone); SB_ERR_FULL past `max_queue` waiting jobs (a bound, so a
  * flood of logins cannot grow memory without limit). done always runs
  * exactly once unless this returns an error. */
 sb_status sb_workers_submit(sb_workers *w, sb_work_fn work, sb_work_done_fn done, void *ud);
