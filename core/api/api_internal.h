@@ -98,9 +98,12 @@ const sb_rest_route *sb_api_routes(size_t *n);
 void sb_api_rest_init(sb_api *api);
 /* Sends a malloc'ed JSON text with `status` and frees it. */
 void sb_api_send_json(sb_api *api, uint64_t req_id, int status, char *json);
-/* Answers an engine result: SB_OK -> ok_status with out; errors mapped per
- * routing.h (409 carries the current object as error.current). Frees out. */
-void sb_api_reply(sb_rest_ctx *c, sb_status st, int ok_status, char *out, const char *err,
+/* Answers an engine result: SB_OK -> ok_status with *out; errors mapped per
+ * routing.h (409 carries the current object as error.current). Frees *out.
+ * out is a pointer (may be NULL) so that a call like
+ * sb_api_reply(c, sb_engine_x(..., &out), 200, &out, ...) reads it only
+ * after sb_engine_x has set it. */
+void sb_api_reply(sb_rest_ctx *c, sb_status st, int ok_status, char **out, const char *err,
                   const char *what);
 /* The body as a JSON object, or NULL after answering 400. */
 json_t *sb_api_body(sb_rest_ctx *c);

@@ -68,9 +68,11 @@ void sb_api_send_json(sb_api *api, uint64_t req_id, int status, char *json)
     free(json);
 }
 
-void sb_api_reply(sb_rest_ctx *c, sb_status st, int ok_status, char *out, const char *err,
+void sb_api_reply(sb_rest_ctx *c, sb_status st, int ok_status, char **outp, const char *err,
                   const char *what)
 {
+    char *out = outp ? *outp : NULL;
+    if (outp) *outp = NULL;
     sb_api *api = c->api;
     char msg[512];
     int code = 500;

@@ -19,7 +19,7 @@ void sb_rest_clients(sb_rest_ctx *c)
                               : "query: at most 256 bytes");
         return;
     }
-    sb_api_reply(c, sb_engine_clients_search(c->api->d.engine, query, limit, &out), 200, out,
+    sb_api_reply(c, sb_engine_clients_search(c->api->d.engine, query, limit, &out), 200, &out,
                  "query: 1 to 256 bytes", "clients");
 }
 
@@ -31,11 +31,11 @@ void sb_rest_client(sb_rest_ctx *c)
     char *out = NULL, err[256] = "";
     if (strcmp(c->req->method, "PATCH") == 0)
         sb_api_reply(c, sb_engine_client_patch(e, id, c->req->body, c->req->body_len, &out, err,
-                                               sizeof err), 200, out, err, "client");
+                                               sizeof err), 200, &out, err, "client");
     else if (strcmp(c->req->method, "DELETE") == 0)
-        sb_api_reply(c, sb_engine_client_erase(e, id, by, &out), 200, out, NULL, "client");
+        sb_api_reply(c, sb_engine_client_erase(e, id, by, &out), 200, &out, NULL, "client");
     else
-        sb_api_reply(c, sb_engine_client_json(e, id, &out), 200, out, NULL, "client");
+        sb_api_reply(c, sb_engine_client_json(e, id, &out), 200, &out, NULL, "client");
 }
 
 void sb_rest_client_messages(sb_rest_ctx *c)
@@ -44,7 +44,7 @@ void sb_rest_client_messages(sb_rest_ctx *c)
     char cursor[64], *out = NULL;
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_client_messages(c->api->d.engine, c->seg[1], *cursor ? cursor : NULL,
-                                              limit, &out), 200, out, NULL, "client");
+                                              limit, &out), 200, &out, NULL, "client");
 }
 
 void sb_rest_client_merge(sb_rest_ctx *c)
@@ -59,7 +59,7 @@ void sb_rest_client_merge(sb_rest_ctx *c)
                        : SB_ERR_INVALID;
     if (!src) snprintf(err, sizeof err, "client_id: required");
     json_decref(b);
-    sb_api_reply(c, st, 200, out, err, "client");
+    sb_api_reply(c, st, 200, &out, err, "client");
 }
 
 void sb_rest_audit(sb_rest_ctx *c)
@@ -68,13 +68,13 @@ void sb_rest_audit(sb_rest_ctx *c)
     char cursor[64], *out = NULL;
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_audit_list(c->api->d.engine, *cursor ? cursor : NULL, limit, &out),
-                 200, out, NULL, "audit");
+                 200, &out, NULL, "audit");
 }
 
 void sb_rest_audit_undo(sb_rest_ctx *c)
 {
     char *out = NULL;
     const char *by = *c->who.user_id ? c->who.user_id : c->who.login;
-    sb_api_reply(c, sb_engine_audit_undo(c->api->d.engine, c->seg[1], by, &out), 200, out, NULL,
+    sb_api_reply(c, sb_engine_audit_undo(c->api->d.engine, c->seg[1], by, &out), 200, &out, NULL,
                  "audit record");
 }

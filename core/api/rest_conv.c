@@ -68,14 +68,14 @@ void sb_rest_conversations(sb_rest_ctx *c)
     char *out = NULL, err[256] = "";
     sb_status st = sb_engine_conversations_list(c->api->d.engine, &f, &out, err, sizeof err);
     if (st == SB_OK) out = filter_visible(c, out);
-    sb_api_reply(c, st, 200, out, err, "conversations");
+    sb_api_reply(c, st, 200, &out, err, "conversations");
 }
 
 void sb_rest_conversation(sb_rest_ctx *c)
 {
     char *out = NULL;
     if (!visible(c, c->seg[1])) return;
-    sb_api_reply(c, sb_engine_conversation_json(c->api->d.engine, c->seg[1], &out), 200, out, NULL,
+    sb_api_reply(c, sb_engine_conversation_json(c->api->d.engine, c->seg[1], &out), 200, &out, NULL,
                  "conversation");
 }
 
@@ -110,7 +110,7 @@ static void post_message(sb_rest_ctx *c)
     char *out = NULL;
     sb_status st = sb_engine_reply(c->api->d.engine, &r, &out);
     json_decref(b);
-    sb_api_reply(c, st, 202, out, NULL, "conversation");
+    sb_api_reply(c, st, 202, &out, NULL, "conversation");
 }
 
 void sb_rest_conversation_messages(sb_rest_ctx *c)
@@ -125,7 +125,7 @@ void sb_rest_conversation_messages(sb_rest_ctx *c)
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_conversation_messages(c->api->d.engine, c->seg[1],
                                                     *cursor ? cursor : NULL, limit, &out),
-                 200, out, NULL, "conversation");
+                 200, &out, NULL, "conversation");
 }
 
 /* take, assign, transfer, close. */
@@ -162,7 +162,7 @@ void sb_rest_conversation_action(sb_rest_ctx *c)
         }
         json_decref(b);
     }
-    sb_api_reply(c, st, 200, out, err, "conversation");
+    sb_api_reply(c, st, 200, &out, err, "conversation");
 }
 
 void sb_rest_conversation_tags(sb_rest_ctx *c)
@@ -171,7 +171,7 @@ void sb_rest_conversation_tags(sb_rest_ctx *c)
     if (!visible(c, c->seg[1])) return;
     sb_api_reply(c, sb_engine_conversation_set_tags(c->api->d.engine, c->seg[1], c->req->body,
                                                     c->req->body_len, &out, err, sizeof err),
-                 200, out, err, "conversation");
+                 200, &out, err, "conversation");
 }
 
 void sb_rest_conversation_attributes(sb_rest_ctx *c)
@@ -181,5 +181,5 @@ void sb_rest_conversation_attributes(sb_rest_ctx *c)
     sb_api_reply(c, sb_engine_conversation_patch_attributes(c->api->d.engine, c->seg[1],
                                                             c->req->body, c->req->body_len, &out,
                                                             err, sizeof err),
-                 200, out, err, "conversation");
+                 200, &out, err, "conversation");
 }

@@ -39,7 +39,7 @@ void sb_rest_me_status(sb_rest_ctx *c)
     } else {
         char *out = NULL;
         sb_status st = sb_engine_operator_set_status(c->api->d.engine, c->who.user_id, s, &out);
-        sb_api_reply(c, st, 200, out, NULL, "operator");
+        sb_api_reply(c, st, 200, &out, NULL, "operator");
     }
     json_decref(b);
 }
@@ -62,7 +62,7 @@ static void op_write_finish(sb_api *api, op_write *w, const char *hash)
                                                       &out, err, sizeof err)
                           : sb_engine_operator_create(api->d.engine, w->body, w->len, hash, &out,
                                                       err, sizeof err);
-    sb_api_reply(&c, st, *w->id ? 200 : 201, out, err, "operator");
+    sb_api_reply(&c, st, *w->id ? 200 : 201, &out, err, "operator");
     free(w->body);
     free(w);
 }
@@ -129,7 +129,7 @@ void sb_rest_operators(sb_rest_ctx *c)
     char cursor[64], *out = NULL;
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_operators_list(c->api->d.engine, *cursor ? cursor : NULL, limit,
-                                             &out), 200, out, NULL, "operators");
+                                             &out), 200, &out, NULL, "operators");
 }
 
 void sb_rest_operator(sb_rest_ctx *c)
@@ -138,7 +138,7 @@ void sb_rest_operator(sb_rest_ctx *c)
     char *out = NULL;
     if (IS(c, "PATCH")) op_write_start(c, id);
     else if (IS(c, "DELETE")) sb_api_reply(c, sb_engine_operator_delete(c->api->d.engine, id), 204, NULL, NULL, "operator");
-    else sb_api_reply(c, sb_engine_operator_json(c->api->d.engine, id, &out), 200, out, NULL, "operator");
+    else sb_api_reply(c, sb_engine_operator_json(c->api->d.engine, id, &out), 200, &out, NULL, "operator");
 }
 
 /* ---- groups, queues, templates, plugins --------------------------------- */
@@ -146,12 +146,12 @@ void sb_rest_groups(sb_rest_ctx *c)
 {
     char *out = NULL, err[256] = "";
     if (!IS(c, "POST")) {
-        sb_api_reply(c, sb_engine_groups_list(c->api->d.engine, &out), 200, out, NULL, "groups");
+        sb_api_reply(c, sb_engine_groups_list(c->api->d.engine, &out), 200, &out, NULL, "groups");
         return;
     }
     sb_status st = sb_engine_group_create(c->api->d.engine, c->req->body, c->req->body_len, &out,
                                           err, sizeof err);
-    sb_api_reply(c, st, 201, out, err, "group");
+    sb_api_reply(c, st, 201, &out, err, "group");
 }
 
 void sb_rest_group(sb_rest_ctx *c)
@@ -161,17 +161,17 @@ void sb_rest_group(sb_rest_ctx *c)
     sb_engine *e = c->api->d.engine;
     if (IS(c, "PATCH"))
         sb_api_reply(c, sb_engine_group_update(e, id, c->req->body, c->req->body_len, &out, err,
-                                               sizeof err), 200, out, err, "group");
+                                               sizeof err), 200, &out, err, "group");
     else if (IS(c, "DELETE"))
         sb_api_reply(c, sb_engine_group_delete(e, id), 204, NULL, NULL, "group");
     else
-        sb_api_reply(c, sb_engine_group_json(e, id, &out), 200, out, NULL, "group");
+        sb_api_reply(c, sb_engine_group_json(e, id, &out), 200, &out, NULL, "group");
 }
 
 void sb_rest_queues(sb_rest_ctx *c)
 {
     char *out = NULL;
-    sb_api_reply(c, sb_engine_queue_stats(c->api->d.engine, NULL, &out), 200, out, NULL, "queues");
+    sb_api_reply(c, sb_engine_queue_stats(c->api->d.engine, NULL, &out), 200, &out, NULL, "queues");
 }
 
 void sb_rest_templates(sb_rest_ctx *c)
@@ -180,12 +180,12 @@ void sb_rest_templates(sb_rest_ctx *c)
     size_t limit;
     if (IS(c, "POST")) {
         sb_api_reply(c, sb_engine_template_create(c->api->d.engine, c->req->body, c->req->body_len,
-                                                  &out, err, sizeof err), 201, out, err, "template");
+                                                  &out, err, sizeof err), 201, &out, err, "template");
         return;
     }
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_templates_list(c->api->d.engine, *cursor ? cursor : NULL, limit, &out),
-                 200, out, NULL, "templates");
+                 200, &out, NULL, "templates");
 }
 
 void sb_rest_template(sb_rest_ctx *c)
@@ -195,11 +195,11 @@ void sb_rest_template(sb_rest_ctx *c)
     sb_engine *e = c->api->d.engine;
     if (IS(c, "PUT"))
         sb_api_reply(c, sb_engine_template_update(e, id, c->req->body, c->req->body_len, &out, err,
-                                                  sizeof err), 200, out, err, "template");
+                                                  sizeof err), 200, &out, err, "template");
     else if (IS(c, "DELETE"))
         sb_api_reply(c, sb_engine_template_delete(e, id), 204, NULL, NULL, "template");
     else
-        sb_api_reply(c, sb_engine_template_json(e, id, &out), 200, out, NULL, "template");
+        sb_api_reply(c, sb_engine_template_json(e, id, &out), 200, &out, NULL, "template");
 }
 
 void sb_rest_plugins(sb_rest_ctx *c)
