@@ -105,6 +105,9 @@ void sb_api_send_json(sb_api *api, uint64_t req_id, int status, char *json);
  * after sb_engine_x has set it. */
 void sb_api_reply(sb_rest_ctx *c, sb_status st, int ok_status, char **out, const char *err,
                   const char *what);
+/* The one bad input of a history page the engine reports as SB_ERR_INVALID
+ * (err is not shown with a 404 or 500, so it is safe to pass it with every call). */
+#define SB_API_BAD_CURSOR "before: not a message id of this history"
 /* The body as a JSON object, or NULL after answering 400. */
 json_t *sb_api_body(sb_rest_ctx *c);
 /* ?limit= (1..500, default 50) and ?cursor= / ?before=; false after a 400. */

@@ -94,7 +94,9 @@ void sb_api_reply(sb_rest_ctx *c, sb_status st, int ok_status, char **outp, cons
     case SB_ERR_FULL: code = 507; name = "storage_full"; break;
     default: break;
     }
-    if (err && *err) snprintf(msg, sizeof msg, "%s", err);
+    /* err explains bad input or a conflict; a missing object or an internal
+     * failure has its own words. */
+    if (err && *err && code != 404 && code != 500) snprintf(msg, sizeof msg, "%s", err);
     else if (code == 404) snprintf(msg, sizeof msg, "%s not found", what);
     else if (code == 409) snprintf(msg, sizeof msg, "%s: not allowed in its current state", what);
     else snprintf(msg, sizeof msg, "%s: %s", what, code == 500 ? "internal error" : "invalid");

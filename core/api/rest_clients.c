@@ -44,7 +44,7 @@ void sb_rest_client_messages(sb_rest_ctx *c)
     char cursor[64], *out = NULL;
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_client_messages(c->api->d.engine, c->seg[1], *cursor ? cursor : NULL,
-                                              limit, &out), 200, &out, NULL, "client");
+                                              limit, &out), 200, &out, SB_API_BAD_CURSOR, "client");
 }
 
 void sb_rest_client_merge(sb_rest_ctx *c)

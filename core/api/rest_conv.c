@@ -125,7 +125,7 @@ void sb_rest_conversation_messages(sb_rest_ctx *c)
     if (!sb_api_page(c, &limit, cursor, sizeof cursor)) return;
     sb_api_reply(c, sb_engine_conversation_messages(c->api->d.engine, c->seg[1],
                                                     *cursor ? cursor : NULL, limit, &out),
-                 200, &out, NULL, "conversation");
+                 200, &out, SB_API_BAD_CURSOR, "conversation");
 }
 
 /* take, assign, transfer, close. */
