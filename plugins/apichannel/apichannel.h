@@ -11,10 +11,15 @@ typedef struct ac_state {
     const char *secret;        /* "" = inbound not signed; borrowed from config */
     const char *callback_url;  /* "" = outbound disabled */
     uint64_t timeout_ms;
+    /* Sends whose call could not start, waiting for the timer that reports
+     * them; kept here because a stop drops the timer and destroy frees them. */
+    struct ac_pending_out *start_failed;
 } ac_state;
 
 /* channel.c */
 void ac_webhook(void *ud, const sb_http_request *req);
 sb_send_accept ac_send(void *state, const sb_outbound *msg, uint64_t op);
+/* Frees what ac_send left waiting on a timer that will not fire any more. */
+void ac_free_pending(ac_state *s);
 
 #endif

@@ -64,16 +64,22 @@ void ac_webhook(void *ud, const sb_http_request *req)
     ac_inbound_free(&in);
     if (st == SB_OK) return;
     free(p);
-    if (st == SB_ERR_INVALID || st == SB_ERR_TOO_BIG)
-        h->http_error(s->ctx, req->reply_id, st == SB_ERR_TOO_BIG ? 413 : 400, "bad_request",
-                      "message refused: a field is over its limit");
+    /* The parser names every field it knows is wrong; what the core still
+     * refuses is a limit or rule of its own configuration. */
+    if (st == SB_ERR_TOO_BIG)
+        h->http_error(s->ctx, req->reply_id, 413, "too_large",
+                      "message refused: a field is over the server's limit");
+    else if (st == SB_ERR_INVALID)
+        h->http_error(s->ctx, req->reply_id, 400, "bad_request",
+                      "message refused by the server as invalid");
     else
         h->http_error(s->ctx, req->reply_id, 503, "unavailable", h->strstatus(st));
 }
 
 /* ---- outbound ------------------------------------------------------------ */
 
-typedef struct {
+typedef struct ac_pending_out {
+    struct ac_pending_out *next; /* in s->start_failed only */
     ac_state *s;
     uint64_t op;
     char message_id[64];
@@ -120,10 +126,21 @@ static void delivered(void *ud, uint64_t call_id, const sb_http_response *res)
 static void start_failed(void *ud, uint64_t timer_id)
 {
     (void)timer_id;
-    ac_pending_out *p = ud;
+    ac_pending_out *p = ud, **pp = &p->s->start_failed;
+    while (*pp != p) pp = &(*pp)->next;
+    *pp = p->next;
     p->s->host->send_result(p->s->ctx, p->op, SB_SEND_RETRY, NULL, 0,
                             "callback: could not start the request");
     free(p);
+}
+
+void ac_free_pending(ac_state *s)
+{
+    while (s->start_failed) {
+        ac_pending_out *p = s->start_failed;
+        s->start_failed = p->next;
+        free(p);
+    }
 }
 
 sb_send_accept ac_send(void *state, const sb_outbound *msg, uint64_t op)
@@ -154,7 +171,12 @@ sb_send_accept ac_send(void *state, const sb_outbound *msg, uint64_t op)
                          .max_response = 64 * 1024};
     uint64_t id = h->http_call(s->ctx, &call, delivered, p);
     free(body);
-    if (id || h->timer_start(s->ctx, 0, 0, start_failed, p)) return SB_SEND_ACCEPTED;
+    if (id) return SB_SEND_ACCEPTED;
+    if (h->timer_start(s->ctx, 0, 0, start_failed, p)) {
+        p->next = s->start_failed;
+        s->start_failed = p;
+        return SB_SEND_ACCEPTED;
+    }
     free(p);
     return SB_SEND_REJECTED;
 }

@@ -26,6 +26,39 @@ static int opt_str(json_t *o, const char *key, size_t max, bool required, const 
     return 0;
 }
 
+/* The kinds the core stores (sb_attachment in plugin.h); it refuses any
+ * other with a bare SB_ERR_INVALID, so the field is named here instead. */
+static bool kind_known(const char *k)
+{
+    static const char *const kinds[] = {"image", "file", "audio", "video", "voice"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(k, kinds[i]) == 0) return true;
+    return false;
+}
+
+/* A phone the core can normalise: digits with "+()-. " between, 3 to 20
+ * digits. Anything else the core refuses without saying which field. */
+static bool phone_ok(const char *p)
+{
+    size_t digits = 0;
+    for (; *p; p++) {
+        if (*p >= '0' && *p <= '9') digits++;
+        else if (!strchr("+()-. ", *p)) return false;
+    }
+    return digits >= 3 && digits <= 20;
+}
+
+/* One '@' with something on both sides, no spaces or control bytes: the
+ * same test the core applies before storing the identity. */
+static bool email_ok(const char *e)
+{
+    const char *at = strchr(e, '@');
+    if (!at || at == e || at[1] == 0 || strchr(at + 1, '@')) return false;
+    for (; *e; e++)
+        if ((unsigned char)*e <= ' ' || *e == 0x7f) return false;
+    return true;
+}
+
 static int parse_attachments(json_t *arr, ac_inbound *in, char *err, size_t errlen)
 {
     if (!arr || json_is_null(arr)) return 0;
@@ -57,7 +90,13 @@ static int parse_attachments(json_t *arr, ac_inbound *in, char *err, size_t errl
             return -1;
         }
         at->size = size ? (uint64_t)json_integer_value(size) : 0;
-        if (!at->kind) at->kind = "file";
+        if (!at->kind) {
+            at->kind = "file";
+        } else if (!kind_known(at->kind)) {
+            snprintf(err, errlen, "%s.kind: expected one of image, file, audio, video, voice",
+                     field);
+            return -1;
+        }
     }
     in->msg.attachments = in->att;
     in->msg.n_attachments = json_array_size(arr);
@@ -90,7 +129,18 @@ int ac_parse_inbound(const char *body, size_t len, ac_inbound *in, char *err, si
         opt_str(in->root, "button_id", AC_MAX_ID, false, &m->button_id, err, errlen) ||
         parse_attachments(json_object_get(in->root, "attachments"), in, err, errlen))
         goto fail;
-    if (!m->text && !m->button_id && !m->n_attachments) {
+    /* "" is what an app sends for "unknown"; the core ignores it too. */
+    if (m->phone && *m->phone && !phone_ok(m->phone)) {
+        snprintf(err, errlen, "phone: expected 3-20 digits, optionally with + ( ) - . and spaces");
+        goto fail;
+    }
+    if (m->email && *m->email && !email_ok(m->email)) {
+        snprintf(err, errlen, "email: expected an address like name@example.com");
+        goto fail;
+    }
+    /* An empty text or button_id carries nothing: the core refuses such a
+     * message, so it must fail here with the field named. */
+    if ((!m->text || !*m->text) && (!m->button_id || !*m->button_id) && !m->n_attachments) {
         snprintf(err, errlen, "text: required (or button_id, or attachments)");
         goto fail;
     }
