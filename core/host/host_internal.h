@@ -74,6 +74,8 @@ struct sb_inst {
     char last_error[512];
     void *state_ptr;                  /* the plugin's state from init */
     sb_node *cfg;                     /* own copy of the config section */
+    sb_node *cfg_retired;             /* a section a plugin may still point
+                                         into; freed with the instance */
     char *cfg_prefix;                 /* "plugins[i].config" for messages */
     bool cfg_failed;                  /* a getter reported a type error */
     sb_timer_rec *timers;
@@ -90,6 +92,8 @@ struct sb_plugins {
     sb_plugins_deps d;
     sb_host table;
     sb_inst *insts;                   /* in config order */
+    sb_ctx **ctxs;                    /* every ctx ever handed out, freed last */
+    size_t n_ctxs, cap_ctxs;
     sb_loaded_so *sos;
     uint64_t next_timer_id;
     /* post(): a locked queue drained on the loop by an ev_async. */

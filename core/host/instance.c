@@ -107,7 +107,18 @@ static void inst_init(sb_plugins *p, sb_inst *in)
     in->desc = sb_loader_open(p, in->name, err, sizeof err);
     if (!in->desc) { fail(in, err); return; }
     in->ctx = calloc(1, sizeof *in->ctx);
-    if (!in->ctx) { fail(in, "out of memory"); return; }
+    if (in->ctx && p->n_ctxs == p->cap_ctxs) {
+        size_t cap = p->cap_ctxs ? p->cap_ctxs * 2 : 16;
+        sb_ctx **c = realloc(p->ctxs, cap * sizeof *c);
+        if (c) { p->ctxs = c; p->cap_ctxs = cap; }
+    }
+    if (!in->ctx || p->n_ctxs == p->cap_ctxs) {
+        free(in->ctx);
+        in->ctx = NULL;
+        fail(in, "out of memory");
+        return;
+    }
+    p->ctxs[p->n_ctxs++] = in->ctx;
     in->ctx->magic = SB_CTX_MAGIC;
     in->ctx->inst = in;
     in->ctx->host = p;
@@ -171,11 +182,13 @@ static sb_inst *inst_new(sb_plugins *p, const sb_plugin_conf *pc)
 static void inst_free(sb_inst *in)
 {
     sb_node_clone_free(in->cfg);
+    sb_node_clone_free(in->cfg_retired);
     free(in->name);
     free(in->instance);
     free(in->label);
     free(in->cfg_prefix);
-    /* in->ctx stays allocated: plugins' threads may still hold it. */
+    /* in->ctx stays allocated until sb_plugins_free: a plugin's thread may
+     * still hold it after a reload removed the instance. */
     free(in);
 }
 
@@ -278,6 +291,15 @@ static void inst_reload(sb_inst *in, const sb_plugin_conf *pc)
            in->cfg_failed ? in->last_error : in->host->table.strstatus(st));
     in->cfg = old;
     in->cfg_failed = false;
+    if (st == SB_OK) {
+        /* The plugin took the new section, which the host then refused (an
+         * unknown key): have it read the old one again. Its strings may
+         * still point into the new section, which stays until destroy. */
+        SB_PLUGIN_CALL(in, "reload", st = in->desc->reload(in->state_ptr));
+        sb_node_clone_free(in->cfg_retired);
+        in->cfg_retired = fresh;
+        return;
+    }
     sb_node_clone_free(fresh);
 }
 
@@ -331,6 +353,8 @@ void sb_plugins_free(sb_plugins *p)
         inst_free(in);
     }
     sb_watchdog_stop(p);
+    for (size_t i = 0; i < p->n_ctxs; i++) free(p->ctxs[i]);
+    free(p->ctxs);
     pthread_cond_destroy(&p->wd_cv);
     pthread_mutex_destroy(&p->wd_mu);
     sb_post_fini(p);
