@@ -171,6 +171,14 @@ test('a reply waiting on Retry-After survives a restart and is delivered once', 
     assert.equal(sent.status, 202, sent.body);
     await rx.waitFor((l) => l.length === 1, 5000);
     const firstAt = rx.received[0].at;
+    // Stop only once the daemon has stored the 503 and its Retry-After.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const m = await request(`${d.url}/metrics`, { headers: AUTH });
+      if (/sb_outbox_retries_total\{plugin="apichannel",instance="app"\} [1-9]/.test(m.body)) break;
+      assert.ok(Date.now() < deadline, 'the retry was not recorded within 5 s');
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
     assert.equal(await d.stop(), 0);
     await d.restart();
     const got = await rx.waitFor((l) => l.length === 2, 10000);
