@@ -15,25 +15,7 @@ sb_inst *sb_ctx_inst(sb_ctx *ctx)
     return ctx->inst;
 }
 
-static const char *h_strstatus(sb_status s)
-{
-    switch (s) {
-    case SB_OK: return "ok";
-    case SB_ERR_INVALID: return "invalid argument or input";
-    case SB_ERR_NOMEM: return "out of memory";
-    case SB_ERR_NOT_FOUND: return "not found";
-    case SB_ERR_EXISTS: return "already exists";
-    case SB_ERR_FULL: return "full";
-    case SB_ERR_IO: return "I/O error";
-    case SB_ERR_STATE: return "not allowed in this state";
-    case SB_ERR_TOO_BIG: return "too big";
-    case SB_ERR_TIMEOUT: return "timed out";
-    case SB_ERR_UNSUPPORTED: return "not supported";
-    case SB_ERR_HANDLE: return "stale or unknown handle";
-    case SB_ERR_CANCELLED: return "cancelled";
-    }
-    return "unknown status";
-}
+static const char *h_strstatus(sb_status s) { return sb_status_text(s); }
 
 static void h_vlog(sb_ctx *ctx, sb_log_level level, const char *fmt, va_list ap)
 {

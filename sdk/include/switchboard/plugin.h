@@ -118,6 +118,28 @@ typedef enum sb_status {
     SB_ERR_CANCELLED = -12   /* cancelled (plugin stopping, request gone) */
 } sb_status;
 
+/* The text of a status code, the same in the core and in the test host.
+ * (host->strstatus returns it too; this copy needs no host.) */
+static inline const char *sb_status_text(sb_status s)
+{
+    switch (s) {
+    case SB_OK: return "ok";
+    case SB_ERR_INVALID: return "invalid argument or input";
+    case SB_ERR_NOMEM: return "out of memory";
+    case SB_ERR_NOT_FOUND: return "not found";
+    case SB_ERR_EXISTS: return "already exists";
+    case SB_ERR_FULL: return "full";
+    case SB_ERR_IO: return "I/O error";
+    case SB_ERR_STATE: return "not allowed in this state";
+    case SB_ERR_TOO_BIG: return "too big";
+    case SB_ERR_TIMEOUT: return "timed out";
+    case SB_ERR_UNSUPPORTED: return "not supported";
+    case SB_ERR_HANDLE: return "stale or unknown handle";
+    case SB_ERR_CANCELLED: return "cancelled";
+    }
+    return "unknown status";
+}
+
 typedef enum sb_log_level {
     SB_LOG_ERROR = 0,
     SB_LOG_WARN = 1,
