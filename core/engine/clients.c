@@ -7,7 +7,8 @@
 /* One client across channels: an identity key per channel account, plus
  * "phone\0..." and "email\0..." keys, all naming the client. A channel
  * account with a phone or e-mail that another account already gave joins
- * that client (the full merge of two existing profiles comes later). */
+ * that client; a known account giving another profile's phone or e-mail
+ * makes the two profiles one (merge.c, after resolve). */
 
 static sb_status id_get(sb_engine *e, const void *key, size_t klen, uint64_t *cid)
 {
@@ -26,8 +27,8 @@ static sb_status id_put(sb_engine *e, const void *key, size_t klen, uint64_t cid
     return sb_store_put(e->st, TBL(e, TB_IDENTITIES), key, klen, v, sizeof v);
 }
 
-/* Points "kind\0value" at the client unless it names another one: two
- * profiles sharing a phone is a merge for a supervisor, not for us. */
+/* Points "kind\0value" at the client unless it names another one: then
+ * the two profiles are merged after resolve (sb_eng_auto_merge). */
 static sb_status index_claim(sb_engine *e, const char *kind, const char *value, uint64_t cid)
 {
     unsigned char key[SB_ENG_KEY_MAX];
@@ -170,7 +171,16 @@ sb_status sb_eng_client_resolve(sb_engine *e, const char *plugin, const char *in
 sb_status sb_eng_client_commit(sb_engine *e, sb_eng_client *c)
 {
     if (!c->created && !c->dirty) return SB_OK;
-    sb_status s = sb_eng_client_save(e, c);
+    /* the search keys follow name, contacts and identities */
+    sb_eng_client old;
+    sb_status s = c->created ? SB_ERR_NOT_FOUND : sb_eng_client_load(e, c->id, &old);
+    if (s == SB_OK) {
+        s = sb_eng_search_update(e, &old, c);
+        sb_eng_client_clear(&old);
+    } else if (s == SB_ERR_NOT_FOUND) {
+        s = sb_eng_search_update(e, NULL, c);
+    }
+    if (s == SB_OK) s = sb_eng_client_save(e, c);
     if (s != SB_OK) return s;
     const char *type = c->created ? "client.created" : "client.updated";
     c->created = c->dirty = false;

@@ -12,6 +12,8 @@ sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *pl
     if (c->open_conv) {
         sb_status s = sb_eng_conv_load(e, c->open_conv, conv);
         if (s != SB_OK && s != SB_ERR_NOT_FOUND) return s;
+        /* a new conversation prefers the previous one's operator */
+        uint64_t sticky = s == SB_OK ? (conv->operator_id ? conv->operator_id : conv->sticky_op) : 0;
         if (s == SB_OK && !same(conv->status, "closed")) {
             /* One conversation across channels: replies follow the client
              * to where it wrote last. */
@@ -25,6 +27,7 @@ sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *pl
             return SB_OK;
         }
         sb_eng_conv_clear(conv);
+        conv->sticky_op = sticky;
     }
     conv->id = sb_id_next();
     conv->client_id = c->id;
@@ -42,11 +45,11 @@ sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *pl
 sb_status sb_eng_conv_commit(sb_engine *e, sb_eng_conv *conv)
 {
     if (!conv->created && !conv->dirty) return SB_OK;
-    sb_status s = sb_eng_conv_save(e, conv);
+    sb_status s = sb_eng_conv_store(e, conv);
     if (s != SB_OK) return s;
     const char *type = conv->created ? "conversation.created" : "conversation.updated";
     conv->created = conv->dirty = false;
-    return sb_eng_emit_obj(e, type, "conversation", sb_eng_conv_json(conv));
+    return sb_eng_emit_obj(e, type, "conversation", sb_eng_conv_json(e, conv));
 }
 
 sb_status sb_engine_conversation_json(sb_engine *e, const char *id, char **json)
@@ -58,7 +61,7 @@ sb_status sb_engine_conversation_json(sb_engine *e, const char *id, char **json)
     sb_eng_conv c;
     sb_status s = sb_eng_conv_load(e, cid, &c);
     if (s != SB_OK) return s;
-    s = sb_eng_json_take(sb_eng_conv_json(&c), json);
+    s = sb_eng_json_take(sb_eng_conv_json(e, &c), json);
     sb_eng_conv_clear(&c);
     return s;
 }

@@ -18,6 +18,15 @@ static const char *const k_tables[TB_COUNT] = {
     [TB_OUTBOX] = "outbox",
     [TB_OUTBOX_DUE] = "outbox_due",
     [TB_OUTBOX_PENDING] = "outbox_pending",
+    [TB_OPERATORS] = "operators",
+    [TB_OP_LOGINS] = "op_logins",
+    [TB_GROUPS] = "groups",
+    [TB_GROUP_STATS] = "group_stats",
+    [TB_TEMPLATES] = "templates",
+    [TB_CONV_IDX] = "conv_idx",
+    [TB_CLIENT_SEARCH] = "client_search",
+    [TB_AUDIT] = "audit",
+    [TB_AUDIT_CLIENT] = "audit_client",
 };
 
 enum { DEDUP_EXPIRE_BATCH = 1024 };
@@ -120,6 +129,12 @@ sb_engine *sb_engine_new(struct ev_loop *loop, sb_store *st, sb_table first_tabl
     e->maint.data = e;
     e->rng = (uint64_t)sb_eng_now() * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)getpid();
     if (!e->rng) e->rng = 1;
+    sb_status s = sb_eng_rt_init(e);
+    if (s != SB_OK) {
+        sb_error("engine", "routing state not rebuilt from the store (%d)", (int)s);
+        sb_engine_free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -129,12 +144,14 @@ void sb_engine_start(sb_engine *e)
     e->started = true;
     ev_timer_start(e->loop, &e->maint);
     sb_eng_outbox_start(e);
+    sb_eng_rt_start(e);
 }
 
 void sb_engine_free(sb_engine *e)
 {
     if (!e) return;
     ev_timer_stop(e->loop, &e->maint);
+    sb_eng_rt_free(e);
     sb_eng_outbox_free(e);
     for (sb_eng_later *l = e->later.next; l != &e->later; l = l->next) l->e = NULL;
     sb_eng_subs_free(e);

@@ -1,5 +1,8 @@
 /* The conversation engine: clients and identities, conversations, messages,
- * the outbox, and the event stream. Knows the store and the loop's timers;
+ * the outbox, and the event stream. Routing (operators, groups, queues,
+ * strategies, timers, templates, conversation actions, client search,
+ * merge, erase, audit) is declared in engine/routing.h, which this header
+ * includes at its end: include either. Knows the store and the loop's timers;
  * knows nothing of HTTP, sockets or the plugin loader (channels are reached
  * through the sender callback the host installs; the API and plugins learn
  * what happened through events).
@@ -61,6 +64,9 @@ typedef struct sb_engine_options {
     uint64_t max_text;           /* bytes of one message's text; default 64KiB */
     uint64_t send_timeout_ms;    /* an accepted send without a result by then
                                     counts as a transient failure; default 60000 */
+    uint64_t offline_grace_ms;   /* an operator gone offline keeps its
+                                    conversations this long; default 60000,
+                                    capped at 1 day (routing.h) */
 } sb_engine_options;
 
 /* opt may be NULL (all defaults). NULL on no memory or a NULL loop/store.
@@ -193,5 +199,7 @@ typedef struct sb_outbox_stats {
  * restarts); sent, retries and failures count since this process began. */
 void sb_engine_outbox_stats(sb_engine *e, void (*cb)(void *ud, const sb_outbox_stats *s),
                             void *ud);
+
+#include "engine/routing.h"
 
 #endif

@@ -115,6 +115,8 @@ static sb_status store_inbound(sb_engine *e, const char *plugin, const char *ins
     memset(&c, 0, sizeof c);
     memset(&conv, 0, sizeof conv);
     sb_status s = sb_eng_client_resolve(e, plugin, instance, in, phone, email, now, &c);
+    /* a phone or e-mail that names another profile: the two are one client */
+    if (s == SB_OK && (phone || email)) s = sb_eng_auto_merge(e, &c, phone, email);
     if (s == SB_OK)
         s = sb_eng_conv_for_inbound(e, &c, plugin, instance, in->external_id, now, &conv);
     if (s == SB_OK) s = sb_eng_client_commit(e, &c);
@@ -138,6 +140,7 @@ static sb_status store_inbound(sb_engine *e, const char *plugin, const char *ins
     if (s == SB_OK && in->kind == SB_IN_EDIT)
         s = find_edited(e, plugin, instance, in->edit_of, &m.edit_of);
     if (s == SB_OK) s = sb_eng_msg_create(e, &m);
+    if (s == SB_OK) s = sb_eng_rt_on_inbound(e, &c, &conv, &m, conv.sticky_op);
     sb_eng_client_clear(&c);
     sb_eng_conv_clear(&conv);
     return s;

@@ -23,6 +23,17 @@ enum {
     TB_OUTBOX,         /* msg_id -> outbox record */
     TB_OUTBOX_DUE,     /* next_at (u64 BE ms) || msg_id -> "": the schedule */
     TB_OUTBOX_PENDING, /* "plugin\0instance" -> u64 BE: entries in the outbox */
+    TB_OPERATORS,      /* op_id -> operator record */
+    TB_OP_LOGINS,      /* login -> op_id */
+    TB_GROUPS,         /* group id (text) -> group record */
+    TB_GROUP_STATS,    /* group id -> handle/arrival statistics */
+    TB_TEMPLATES,      /* template id -> template record */
+    TB_CONV_IDX,       /* 'c' client|conv, 's' status|conv, 'g' group\0|conv,
+                          'o' op|conv -> summary (conv_index.c) */
+    TB_CLIENT_SEARCH,  /* 'n' word\0 | 'p' digits\0 | 'e' email\0 | 'x' ext\0, then
+                          client_id -> "" */
+    TB_AUDIT,          /* audit id -> audit record */
+    TB_AUDIT_CLIENT,   /* client_id | audit id -> "": audits naming a client */
     TB_COUNT
 };
 #define TBL(e, t) ((e)->first + (sb_table)(t))
@@ -61,6 +72,8 @@ bool sb_eng_idmap_get(const sb_eng_idmap *m, uint64_t k, uint64_t *v);
 sb_status sb_eng_idmap_put(sb_eng_idmap *m, uint64_t k, uint64_t v);
 bool sb_eng_idmap_del(sb_eng_idmap *m, uint64_t k); /* false when absent */
 void sb_eng_idmap_free(sb_eng_idmap *m);
+
+#include "engine/route_internal.h"
 
 /* ---- subscriptions and outbox channel instances ---------------------- */
 typedef struct sb_eng_sub {
@@ -102,6 +115,7 @@ struct sb_engine {
     ev_timer maint;     /* dedup expiry */
     bool started;
     uint64_t rng;
+    sb_eng_rt rt;       /* routing (route_internal.h) */
 };
 
 /* ---- engine.c ---------------------------------------------------------- */
@@ -135,14 +149,33 @@ sb_status sb_eng_emit_obj(sb_engine *e, const char *type, const char *key, json_
 void sb_eng_subs_free(sb_engine *e);
 
 /* ---- json_out.c -------------------------------------------------------- */
+/* An attribute value starting with this byte is a JSON number or boolean
+ * (its text follows); any other value is a string. */
+#define SB_ENG_TYPED '\x01'
+/* The value of an attribute as JSON (typed or string). */
+json_t *sb_eng_json_attr(const char *v);
 json_t *sb_eng_json_id(uint64_t id);    /* "123", or null for 0 */
 json_t *sb_eng_json_time(int64_t ms);   /* RFC 3339 UTC with ms, null for 0 */
 json_t *sb_eng_json_str(const char *s); /* null for NULL */
 json_t *sb_eng_msg_json(const sb_eng_msg *m);
-json_t *sb_eng_conv_json(const sb_eng_conv *c);
+/* With queue_position from the routing state. */
+json_t *sb_eng_conv_json(sb_engine *e, const sb_eng_conv *c);
 json_t *sb_eng_client_json(const sb_eng_client *c);
 /* {"items": items, "next_cursor": id or null}; steals items. */
 json_t *sb_eng_page_json(json_t *items, uint64_t next_cursor);
+/* ---- json_write.c: the same shapes written straight into text ---------- */
+typedef struct sb_eng_jw {
+    char *p;      /* malloc'ed, NUL-terminated; the caller takes it */
+    size_t n, cap;
+    bool oom;     /* an allocation failed: the text is incomplete */
+} sb_eng_jw;
+void sb_eng_jw_raw(sb_eng_jw *w, const char *s, size_t n);
+void sb_eng_jw_str(sb_eng_jw *w, const char *s);  /* escaped, null for NULL */
+void sb_eng_jw_id(sb_eng_jw *w, uint64_t id);      /* "123", null for 0 */
+void sb_eng_jw_time(sb_eng_jw *w, int64_t ms);
+/* Exactly json_dumps(sb_eng_msg_json(m), JSON_COMPACT). */
+void sb_eng_jw_msg(sb_eng_jw *w, const sb_eng_msg *m);
+
 /* Compact text into *out (malloc'ed), decrefs j. SB_ERR_NOMEM on NULL j. */
 sb_status sb_eng_json_take(json_t *j, char **out);
 

@@ -63,11 +63,22 @@ static json_t *str_array(const char *const *items, size_t n)
     return done(a, ok);
 }
 
+json_t *sb_eng_json_attr(const char *v)
+{
+    if (v && v[0] == SB_ENG_TYPED) {
+        json_t *j = json_loads(v + 1, JSON_DECODE_ANY, NULL);
+        if (j && (json_is_number(j) || json_is_boolean(j))) return j;
+        json_decref(j);
+        return sb_eng_json_str(v + 1);
+    }
+    return sb_eng_json_str(v);
+}
+
 static json_t *str_map(const char *const *keys, const char *const *vals, size_t n)
 {
     json_t *o = json_object();
     bool ok = true;
-    for (size_t i = 0; ok && i < n; i++) ok = set(o, keys[i], sb_eng_json_str(vals[i]), ok);
+    for (size_t i = 0; ok && i < n; i++) ok = set(o, keys[i], sb_eng_json_attr(vals[i]), ok);
     return done(o, ok);
 }
 
@@ -123,8 +134,10 @@ json_t *sb_eng_msg_json(const sb_eng_msg *m)
     return done(o, ok);
 }
 
-json_t *sb_eng_conv_json(const sb_eng_conv *c)
+json_t *sb_eng_conv_json(sb_engine *e, const sb_eng_conv *c)
 {
+    const rt_conv *rc = strcmp(c->status, "queued") == 0 ? sb_eng_rt_conv(e, c->id) : NULL;
+    size_t pos = rc ? sb_eng_rt_position(e, rc) : 0;
     json_t *o = json_object();
     bool ok = true;
     ok = set(o, "id", sb_eng_json_id(c->id), ok);
@@ -132,9 +145,11 @@ json_t *sb_eng_conv_json(const sb_eng_conv *c)
     ok = set(o, "channel", sb_eng_json_str(c->plugin), ok);
     ok = set(o, "instance", sb_eng_json_str(c->instance), ok);
     ok = set(o, "status", sb_eng_json_str(c->status), ok);
-    ok = set(o, "group_id", sb_eng_json_id(c->group_id), ok);
+    ok = set(o, "group_id", sb_eng_json_str(c->group), ok);
     ok = set(o, "operator_id", sb_eng_json_id(c->operator_id), ok);
-    ok = set(o, "queue_position", json_null(), ok); /* filled by routing */
+    ok = set(o, "queue_position", pos ? json_integer((json_int_t)pos) : json_null(), ok);
+    ok = set(o, "queued_for_operator_id", sb_eng_json_id(c->target_op), ok);
+    ok = set(o, "priority", json_integer((json_int_t)c->priority), ok);
     ok = set(o, "created_at", sb_eng_json_time(c->created_at), ok);
     ok = set(o, "assigned_at", sb_eng_json_time(c->assigned_at), ok);
     ok = set(o, "first_response_at", sb_eng_json_time(c->first_response_at), ok);

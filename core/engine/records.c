@@ -9,7 +9,7 @@
  * count; the readers below take what is there and default the rest. */
 enum {
     CLIENT_V = 1, CLIENT_N = 8,
-    CONV_V = 1, CONV_N = 14,
+    CONV_V = 2, CONV_N = 22,
     MSG_V = 1, MSG_N = 19,
     OUTBOX_V = 1, OUTBOX_N = 10,
     LIST_V = 1
@@ -264,6 +264,14 @@ sb_status sb_eng_conv_save(sb_engine *e, const sb_eng_conv *c)
     sb_rec_str_array(w, c->tags, c->n_tags);
     sb_rec_map(w, c->attr_keys, c->attr_vals, c->n_attrs);
     sb_rec_i64(w, c->rating);
+    sb_rec_str(w, c->group);
+    sb_rec_i64(w, c->priority);
+    sb_rec_i64(w, c->queued_at);
+    sb_rec_u64(w, c->target_op);
+    sb_rec_i64(w, c->waiting_since);
+    sb_rec_i64(w, c->last_activity);
+    sb_rec_u64(w, c->notified_pos);
+    sb_rec_u64(w, c->sticky_op);
     unsigned char k[8];
     key_id(k, c->id);
     return put_rec(e, TB_CONVERSATIONS, k, sizeof k);
@@ -294,6 +302,19 @@ sb_status sb_eng_conv_load(sb_engine *e, uint64_t id, sb_eng_conv *c)
     rd_strs(&r, a, &c->tags, &c->n_tags, &err);
     rd_map(&r, a, &c->attr_keys, &c->attr_vals, &c->n_attrs, &err);
     c->rating = sb_rec_next_i64(&r, 0);
+    c->group = rd_str(&r, a, &err);
+    c->priority = sb_rec_next_i64(&r, 0);
+    c->queued_at = sb_rec_next_i64(&r, 0);
+    c->target_op = sb_rec_next_u64(&r, 0);
+    c->waiting_since = sb_rec_next_i64(&r, 0);
+    c->last_activity = sb_rec_next_i64(&r, 0);
+    c->notified_pos = sb_rec_next_u64(&r, 0);
+    c->sticky_op = sb_rec_next_u64(&r, 0);
+    c->was.status = c->status;
+    c->was.group = c->group;
+    c->was.op = c->operator_id;
+    c->was.client = c->client_id;
+    c->was.valid = true;
     if (err == SB_OK && (!c->plugin || !c->instance || !c->external_id || !c->status))
         err = SB_ERR_IO;
     s = close_rec(&r, buf, err, "conversation", id);

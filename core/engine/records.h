@@ -41,6 +41,7 @@ typedef struct sb_eng_client {
     uint64_t open_conv; /* the latest conversation, 0 = none */
     sb_eng_identity *ids;
     size_t n_ids;
+
     bool created, dirty; /* not stored: what the caller must write */
 } sb_eng_client;
 
@@ -58,6 +59,17 @@ typedef struct sb_eng_conv {
     const char *const *attr_keys, *const *attr_vals;
     size_t n_attrs;
     int64_t rating; /* 0 = none */
+    /* version 2: routing */
+    const char *group;       /* group id, NULL = none (group_id above is unused) */
+    int64_t priority;        /* 0..9 */
+    int64_t queued_at;       /* the queue's order: now, or created_at when requeued */
+    uint64_t target_op;      /* queued for this operator, 0 = the group's queue */
+    int64_t waiting_since;   /* the client's first message without an operator reply */
+    int64_t last_activity;   /* last message either way (auto-close) */
+    uint64_t notified_pos;   /* the queue position last told to the client */
+    uint64_t sticky_op;      /* the client's previous operator */
+    /* not stored: the indexed values as loaded (conv_index.c) */
+    struct { const char *status, *group; uint64_t op, client; bool valid; } was;
     bool created, dirty;
 } sb_eng_conv;
 

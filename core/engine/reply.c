@@ -50,6 +50,7 @@ sb_status sb_engine_reply(sb_engine *e, const sb_reply *r, char **json)
      * an entry would stay "pending" for ever. */
     s = sb_eng_outbox_enqueue(e, &m, conv.external_id);
     if (s == SB_OK) s = sb_eng_msg_create(e, &m);
+    if (s == SB_OK) s = sb_eng_rt_on_reply(e, &conv, &m);
     if (s == SB_OK) s = sb_eng_json_take(sb_eng_msg_json(&m), json);
     sb_eng_conv_clear(&conv);
     return s;

@@ -24,8 +24,8 @@
 #include "engine/engine.h"
 #include "store/store.h"
 
-#define H_MAX_SENDS 64
-#define H_MAX_EVENTS 256
+#define H_MAX_SENDS 512
+#define H_MAX_EVENTS 4096
 
 typedef struct h_send {
     uint64_t op;

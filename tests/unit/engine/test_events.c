@@ -28,15 +28,17 @@ static void dispatched_in_order_after_commit_and_logged(void **state)
     assert_int_equal(sb_engine_inbound(h->e, "apichannel", "main", &in, h_done_cb, &d), SB_OK);
     ev_run(h->loop, EVRUN_NOWAIT);
     assert_int_equal(h->n_events, 0); /* written, not yet committed */
-    assert_int_equal(sb_store_log_last(h->st), before + 3);
+    /* client.created, conversation.created, message.created, and
+     * conversation.queued: no group exists, nobody can take it */
+    assert_int_equal(sb_store_log_last(h->st), before + 4);
     assert_int_equal(sb_store_flush(h->st), SB_OK);
-    assert_int_equal(h->n_events, 3);
-    for (size_t i = 0; i < 3; i++) assert_int_equal(h->events[i].seq, before + 1 + i);
+    assert_int_equal(h->n_events, 4);
+    for (size_t i = 0; i < 4; i++) assert_int_equal(h->events[i].seq, before + 1 + i);
 
     /* the log holds the same objects, for analytics and replication */
     log_copy l = {0};
-    assert_int_equal(sb_store_log_read(h->st, before + 1, 16, read_log, &l), 3);
-    for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(sb_store_log_read(h->st, before + 1, 16, read_log, &l), 4);
+    for (size_t i = 0; i < 4; i++) {
         assert_int_equal(l.seq[i], h->events[i].seq);
         assert_true(json_equal(l.json[i], h->events[i].json));
         json_decref(l.json[i]);
@@ -104,11 +106,12 @@ static void callbacks_may_act_on_the_engine(void **state)
     sb_inbound in = h_msg("u-1", "k-1", "hello");
     h_done d;
     h_inbound(h, "apichannel", "main", &in, &d);
-    /* client.created, conversation.created, message.created(in) */
+    /* client.created, conversation.created, message.created(in),
+     * conversation.queued */
     assert_int_equal(leaver.n, 1);      /* gone after its first event */
-    /* the bot's reply is a 4th event, in a later batch of the same flush */
-    assert_int_equal(inviter.n, 4);
-    assert_int_equal(joiner.n, 3);      /* from the event after the one it joined in */
+    /* the bot's reply is a 5th event, in a later batch of the same flush */
+    assert_int_equal(inviter.n, 5);
+    assert_int_equal(joiner.n, 4);      /* from the event after the one it joined in */
     assert_int_equal(b.calls, 1);
     assert_int_equal(b.msg_events, 2);  /* message.* only: its question and its answer */
     /* the bot's reply was written inside the dispatch: its event comes

@@ -46,8 +46,10 @@ static void inbound_creates_client_conversation_message(void **state)
     assert_int_equal(json_array_size(ids), 1);
     assert_string_equal(h_str(json_array_get(ids, 0), "external_id"), "u-1");
 
-    /* client, then conversation, then message, in log order */
-    assert_int_equal(h->n_events, 3);
+    /* client, then conversation, then message, in log order; then routing
+     * queues it (no group is configured here) */
+    assert_int_equal(h->n_events, 4);
+    assert_string_equal(h->events[3].type, "conversation.queued");
     assert_string_equal(h->events[0].type, "client.created");
     assert_string_equal(h->events[1].type, "conversation.created");
     assert_string_equal(h->events[2].type, "message.created");
