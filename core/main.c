@@ -240,6 +240,7 @@ static int start(sb_daemon *d)
         fprintf(stderr, "switchboard: out of memory at start\n");
         return 1;
     }
+    sb_plugins_set_auth(d->plugins, sb_api_who, d->api);
     if (sb_plugins_load(d->plugins, &d->cfg, err, sizeof err) < 0) {
         fprintf(stderr, "switchboard: %s\n", err);
         return 1;

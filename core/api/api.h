@@ -43,6 +43,10 @@ void sb_api_free(sb_api *api);
 void sb_api_start(sb_api *api);
 /* /healthz answers 200 only in SB_API_READY, 503 otherwise. */
 void sb_api_set_state(sb_api *api, sb_api_state state);
+/* For plugins' API routes (sb_plugins_set_auth): the caller of req from
+ * its bearer token (Authorization header, or ?token= for WebSockets). */
+bool sb_api_who(void *api, const sb_http_req *req, char *role, size_t role_cap, char *user,
+                size_t user_cap);
 /* SIGHUP: take the API tokens and session lifetime of a newly read config. */
 void sb_api_reload(sb_api *api, const sb_config *cfg);
 

@@ -9,6 +9,7 @@
 
 #include "api/api_internal.h"
 #include "api/sessions.h"
+#include "util/query.h"
 #include "util/str.h"
 
 static bool const_eq(const char *a, const char *b)
@@ -111,4 +112,23 @@ void sb_api_tokens_set(sb_api *api, const sb_config *cfg)
         }
         api->n_tokens++;
     }
+}
+
+bool sb_api_who(void *ud, const sb_http_req *req, char *role, size_t role_cap, char *user,
+                size_t user_cap)
+{
+    sb_api *api = ud;
+    sb_principal who;
+    bool ok = sb_api_auth(api, req, &who);
+    if (!ok) {
+        /* Browsers cannot set headers on a WebSocket: the token may ride in
+         * the query, as for /api/v1/ws. */
+        char tok[512];
+        ok = req->query && sb_query_get(req->query, "token", tok, sizeof tok) >= 0 &&
+             sb_api_auth_token(api, tok, &who);
+    }
+    if (!ok) return false;
+    sb_strlcpy(role, who.role, role_cap);
+    sb_strlcpy(user, *who.user_id ? who.user_id : who.login, user_cap);
+    return true;
 }

@@ -106,7 +106,8 @@ static bool may_see(sb_api *api, const sb_ws_client *c, const ev_scope *s)
 static void on_event(void *ud, const sb_event *ev)
 {
     sb_api *api = ud;
-    if (!api->ws) return;
+    /* bot.input is for bot plugins: operators see the message itself */
+    if (!api->ws || strncmp(ev->type, "bot.", 4) == 0) return;
     json_t *o = json_loadb(ev->json, ev->json_len, 0, NULL);
     ev_scope s;
     scope_of(o, &s);

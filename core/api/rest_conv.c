@@ -146,7 +146,18 @@ void sb_rest_conversation_action(sb_rest_ctx *c)
         st = sb_engine_conversation_take(e, id, by, &out);
     } else if (strcmp(act, "close") == 0) {
         if (!visible(c, id)) return;
-        st = sb_engine_conversation_close(e, id, by, &out);
+        /* an optional body {"ask_rating": true} asks the client to rate it */
+        json_t *b = c->req->body_len ? sb_api_body(c) : NULL;
+        if (c->req->body_len && !b) return;
+        json_t *ask = json_object_get(b, "ask_rating");
+        if (ask && !json_is_boolean(ask)) {
+            json_decref(b);
+            sb_http_error(c->api->d.http, c->req->id, 400, "bad_request",
+                          "ask_rating: must be true or false");
+            return;
+        }
+        st = sb_engine_conversation_close_ex(e, id, by, json_is_true(ask), &out);
+        json_decref(b);
     } else {
         if (!visible(c, id)) return;
         json_t *b = sb_api_body(c);

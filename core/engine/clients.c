@@ -114,6 +114,14 @@ static sb_status by_contact(sb_engine *e, const char *phone, const char *email, 
     return SB_OK;
 }
 
+sb_status sb_eng_client_find(sb_engine *e, const char *plugin, const char *instance,
+                             const char *external_id, uint64_t *cid)
+{
+    unsigned char key[SB_ENG_KEY_MAX];
+    size_t klen = sb_eng_key_join(key, sizeof key, plugin, instance, external_id);
+    return klen ? id_get(e, key, klen, cid) : SB_ERR_TOO_BIG;
+}
+
 sb_status sb_eng_client_resolve(sb_engine *e, const char *plugin, const char *instance,
                                 const sb_inbound *in, const char *phone, const char *email,
                                 int64_t now, sb_eng_client *c)

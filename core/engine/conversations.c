@@ -4,9 +4,11 @@
 
 static bool same(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
+enum { RATING_WINDOW_MS = 24 * 3600 * 1000 };
+
 sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *plugin,
-                                  const char *instance, const char *external_id, int64_t now,
-                                  sb_eng_conv *conv)
+                                  const char *instance, const char *external_id,
+                                  const char *button_id, int64_t now, sb_eng_conv *conv)
 {
     memset(conv, 0, sizeof *conv);
     if (c->open_conv) {
@@ -26,6 +28,13 @@ sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *pl
             }
             return SB_OK;
         }
+        /* The answer to a rating request lands in the closed conversation. */
+        int rating = sb_eng_rating_of(button_id);
+        if (s == SB_OK && rating && !conv->rating && now - conv->closed_at < RATING_WINDOW_MS) {
+            conv->rating = rating;
+            conv->dirty = true;
+            return SB_OK;
+        }
         sb_eng_conv_clear(conv);
         conv->sticky_op = sticky;
     }
@@ -34,7 +43,9 @@ sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *pl
     conv->plugin = plugin;
     conv->instance = instance;
     conv->external_id = external_id;
-    conv->status = "queued"; /* routing (bots, groups) decides later */
+    /* routing decides later, unless a bot meets it */
+    conv->bot = sb_eng_bot_of(e, plugin, instance);
+    conv->status = conv->bot ? "bot" : "queued";
     conv->created_at = now;
     conv->created = true;
     c->open_conv = conv->id;

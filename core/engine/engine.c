@@ -119,6 +119,7 @@ sb_engine *sb_engine_new(struct ev_loop *loop, sb_store *st, sb_table first_tabl
     if (o->retry_base_ms > o->retry_max_ms) o->retry_base_ms = o->retry_max_ms;
     if (!o->max_attempts) o->max_attempts = 20;
     if (!o->max_text) o->max_text = 64 * 1024;
+    if (!o->rating_text) o->rating_text = "Пожалуйста, оцените разговор от 1 до 5";
     if (!o->send_timeout_ms) o->send_timeout_ms = 60000;
     if (o->send_timeout_ms > 7 * DAY_MS) o->send_timeout_ms = 7 * DAY_MS;
     sb_rec_writer_init(&e->w);

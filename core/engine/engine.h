@@ -67,6 +67,9 @@ typedef struct sb_engine_options {
     uint64_t offline_grace_ms;   /* an operator gone offline keeps its
                                     conversations this long; default 60000,
                                     capped at 1 day (routing.h) */
+    const char *rating_text;     /* the rating request sent at a close that asks
+                                    for one; default Russian text; borrowed for
+                                    the engine's life */
 } sb_engine_options;
 
 /* opt may be NULL (all defaults). NULL on no memory or a NULL loop/store.

@@ -51,25 +51,31 @@ static void compact(sb_engine *e)
     e->n_subs = j;
 }
 
+/* Calls every subscriber whose prefix matches. Subscribers may subscribe
+ * and unsubscribe from the callback: those added now wait for the next
+ * event, those removed are only marked, and the array is indexed afresh
+ * after every call. */
+static void deliver(sb_engine *e, const sb_event *ev)
+{
+    size_t tl = strlen(ev->type);
+    size_t n = e->n_subs;
+    e->dispatching++;
+    for (size_t i = 0; i < n; i++) {
+        sb_eng_sub s = e->subs[i];
+        if (s.dead || s.prefix_len > tl || memcmp(s.prefix, ev->type, s.prefix_len) != 0)
+            continue;
+        s.cb(s.ud, ev);
+    }
+    if (--e->dispatching == 0) compact(e);
+}
+
 static void dispatch(sb_engine *e, sb_eng_later *l, sb_status st)
 {
     pending_event *pe = (pending_event *)l;
     if (e && st == SB_OK) {
         sb_event ev = {.struct_size = sizeof ev, .seq = pe->seq, .type = pe->type,
                        .json = pe->json, .json_len = pe->len};
-        size_t tl = strlen(pe->type);
-        /* Subscribers may subscribe and unsubscribe from the callback:
-         * those added now wait for the next event, those removed are only
-         * marked, and the array is indexed afresh after every call. */
-        size_t n = e->n_subs;
-        e->dispatching++;
-        for (size_t i = 0; i < n; i++) {
-            sb_eng_sub s = e->subs[i];
-            if (s.dead || s.prefix_len > tl || memcmp(s.prefix, pe->type, s.prefix_len) != 0)
-                continue;
-            s.cb(s.ud, &ev);
-        }
-        if (--e->dispatching == 0) compact(e);
+        deliver(e, &ev);
     } else if (e) {
         sb_debug("engine", "event %s (seq %llu) not delivered: its batch failed (%d)",
                 pe->type, (unsigned long long)pe->seq, (int)st);
@@ -100,6 +106,21 @@ sb_status sb_eng_emit(sb_engine *e, json_t *ev)
         free(pe);
     }
     return s;
+}
+
+sb_status sb_eng_emit_transient(sb_engine *e, json_t *ev)
+{
+    if (!ev) return SB_ERR_NOMEM;
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    char *js = type ? json_dumps(ev, JSON_COMPACT) : NULL;
+    if (js) {
+        sb_event out = {.struct_size = sizeof out, .seq = 0, .type = type, .json = js,
+                        .json_len = strlen(js)};
+        deliver(e, &out);
+    }
+    free(js);
+    json_decref(ev);
+    return js ? SB_OK : SB_ERR_NOMEM;
 }
 
 sb_status sb_engine_subscribe(sb_engine *e, const char *prefix, sb_event_cb cb, void *ud,

@@ -502,31 +502,35 @@ sb_status sb_engine_configure_routing(sb_engine *e, const struct sb_config *cfg,
     return s;
 }
 
+/* The settings entry of a channel instance, added when missing. */
+rt_inst_group *sb_eng_rt_inst_entry(sb_engine *e, const char *plugin, const char *instance)
+{
+    sb_eng_rt *rt = &e->rt;
+    for (size_t i = 0; i < rt->n_inst; i++)
+        if (strcmp(rt->inst[i].plugin, plugin) == 0 && strcmp(rt->inst[i].instance, instance) == 0)
+            return &rt->inst[i];
+    rt_inst_group *arr = realloc(rt->inst, (rt->n_inst + 1) * sizeof *arr);
+    if (!arr) return NULL;
+    rt->inst = arr;
+    rt_inst_group *it = &arr[rt->n_inst];
+    memset(it, 0, sizeof *it);
+    it->plugin = strdup(plugin);
+    it->instance = strdup(instance);
+    if (!it->plugin || !it->instance) {
+        free(it->plugin);
+        free(it->instance);
+        return NULL;
+    }
+    rt->n_inst++;
+    return it;
+}
+
 sb_status sb_engine_set_instance_group(sb_engine *e, const char *plugin, const char *instance,
                                        const char *group_id)
 {
     if (!e || !plugin || !instance) return SB_ERR_INVALID;
-    sb_eng_rt *rt = &e->rt;
-    for (size_t i = 0; i < rt->n_inst; i++) {
-        if (strcmp(rt->inst[i].plugin, plugin) == 0 && strcmp(rt->inst[i].instance, instance) == 0)
-            return sb_eng_set_str(&rt->inst[i].group, group_id && *group_id ? group_id : NULL);
-    }
-    if (!group_id || !*group_id) return SB_OK;
-    rt_inst_group *arr = realloc(rt->inst, (rt->n_inst + 1) * sizeof *arr);
-    if (!arr) return SB_ERR_NOMEM;
-    rt->inst = arr;
-    rt_inst_group *it = &arr[rt->n_inst];
-    it->plugin = strdup(plugin);
-    it->instance = strdup(instance);
-    it->group = strdup(group_id);
-    if (!it->plugin || !it->instance || !it->group) {
-        free(it->plugin);
-        free(it->instance);
-        free(it->group);
-        return SB_ERR_NOMEM;
-    }
-    rt->n_inst++;
-    return SB_OK;
+    rt_inst_group *it = sb_eng_rt_inst_entry(e, plugin, instance);
+    return it ? sb_eng_set_str(&it->group, group_id && *group_id ? group_id : NULL) : SB_ERR_NOMEM;
 }
 
 const char *sb_eng_rt_instance_group(sb_engine *e, const char *plugin, const char *instance)

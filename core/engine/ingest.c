@@ -118,7 +118,8 @@ static sb_status store_inbound(sb_engine *e, const char *plugin, const char *ins
     /* a phone or e-mail that names another profile: the two are one client */
     if (s == SB_OK && (phone || email)) s = sb_eng_auto_merge(e, &c, phone, email);
     if (s == SB_OK)
-        s = sb_eng_conv_for_inbound(e, &c, plugin, instance, in->external_id, now, &conv);
+        s = sb_eng_conv_for_inbound(e, &c, plugin, instance, in->external_id,
+                                    given(in->button_id) ? in->button_id : NULL, now, &conv);
     if (s == SB_OK) s = sb_eng_client_commit(e, &c);
     if (s == SB_OK) s = sb_eng_conv_commit(e, &conv);
     char author[21];

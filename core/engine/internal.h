@@ -144,6 +144,9 @@ size_t sb_eng_key_join(unsigned char *buf, size_t cap, const char *a,
  * batch and dispatches it to subscribers after the commit. */
 json_t *sb_eng_event_new(const char *type);
 sb_status sb_eng_emit(sb_engine *e, json_t *ev);
+/* Delivers ev (taken) to subscribers now, with seq 0, without the log:
+ * for what is not worth keeping (typing). */
+sb_status sb_eng_emit_transient(sb_engine *e, json_t *ev);
 /* Emits {"type": type, key: val}; steals val (NULL -> SB_ERR_NOMEM). */
 sb_status sb_eng_emit_obj(sb_engine *e, const char *type, const char *key, json_t *val);
 void sb_eng_subs_free(sb_engine *e);
@@ -185,6 +188,9 @@ sb_status sb_eng_json_take(json_t *j, char **out);
  * again). Writes index keys; the record itself is written by
  * sb_eng_client_commit (the conversation may change it too). phone/email:
  * normalized, or NULL. */
+/* The client of a channel account, without creating one: SB_ERR_NOT_FOUND. */
+sb_status sb_eng_client_find(sb_engine *e, const char *plugin, const char *instance,
+                             const char *external_id, uint64_t *cid);
 sb_status sb_eng_client_resolve(sb_engine *e, const char *plugin, const char *instance,
                                 const sb_inbound *in, const char *phone,
                                 const char *email, int64_t now, sb_eng_client *c);
@@ -196,10 +202,12 @@ sb_status sb_eng_client_set_unreachable(sb_engine *e, uint64_t client_id,
 
 /* ---- conversations.c --------------------------------------------------- */
 /* The client's open conversation (moved to this channel when the client
- * writes from another one) or a new "queued" one (c->open_conv set). */
+ * writes from another one), its just-closed one when button_id answers a
+ * rating request, or a new one, "queued" or "bot" when the channel
+ * instance names a bot (c->open_conv set). */
 sb_status sb_eng_conv_for_inbound(sb_engine *e, sb_eng_client *c, const char *plugin,
                                   const char *instance, const char *external_id,
-                                  int64_t now, sb_eng_conv *conv);
+                                  const char *button_id, int64_t now, sb_eng_conv *conv);
 /* Saves a created/dirty conversation, emits conversation.created/updated. */
 sb_status sb_eng_conv_commit(sb_engine *e, sb_eng_conv *conv);
 

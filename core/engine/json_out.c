@@ -156,6 +156,7 @@ json_t *sb_eng_conv_json(sb_engine *e, const sb_eng_conv *c)
     ok = set(o, "closed_at", sb_eng_json_time(c->closed_at), ok);
     ok = set(o, "tags", str_array(c->tags, c->n_tags), ok);
     ok = set(o, "attributes", str_map(c->attr_keys, c->attr_vals, c->n_attrs), ok);
+    ok = set(o, "bot", sb_eng_json_str(c->bot), ok);
     ok = set(o, "rating", c->rating ? json_integer((json_int_t)c->rating) : json_null(), ok);
     return done(o, ok);
 }

@@ -9,7 +9,7 @@
  * count; the readers below take what is there and default the rest. */
 enum {
     CLIENT_V = 1, CLIENT_N = 8,
-    CONV_V = 2, CONV_N = 22,
+    CONV_V = 3, CONV_N = 23,
     MSG_V = 1, MSG_N = 19,
     OUTBOX_V = 1, OUTBOX_N = 10,
     LIST_V = 1
@@ -272,6 +272,7 @@ sb_status sb_eng_conv_save(sb_engine *e, const sb_eng_conv *c)
     sb_rec_i64(w, c->last_activity);
     sb_rec_u64(w, c->notified_pos);
     sb_rec_u64(w, c->sticky_op);
+    sb_rec_str(w, c->bot);
     unsigned char k[8];
     key_id(k, c->id);
     return put_rec(e, TB_CONVERSATIONS, k, sizeof k);
@@ -310,6 +311,7 @@ sb_status sb_eng_conv_load(sb_engine *e, uint64_t id, sb_eng_conv *c)
     c->last_activity = sb_rec_next_i64(&r, 0);
     c->notified_pos = sb_rec_next_u64(&r, 0);
     c->sticky_op = sb_rec_next_u64(&r, 0);
+    c->bot = rd_str(&r, a, &err);
     c->was.status = c->status;
     c->was.group = c->group;
     c->was.op = c->operator_id;

@@ -68,6 +68,8 @@ typedef struct sb_eng_conv {
     int64_t last_activity;   /* last message either way (auto-close) */
     uint64_t notified_pos;   /* the queue position last told to the client */
     uint64_t sticky_op;      /* the client's previous operator */
+    /* version 3: bots */
+    const char *bot;         /* "plugin/instance" of the bot that met it, NULL = none */
     /* not stored: the indexed values as loaded (conv_index.c) */
     struct { const char *status, *group; uint64_t op, client; bool valid; } was;
     bool created, dirty;

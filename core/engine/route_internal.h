@@ -139,8 +139,9 @@ typedef struct rt_conv {
     sb_eng_tnode tnode;              /* timer */
 } rt_conv;
 
+/* What config says of a channel instance: its group and its bot. */
 typedef struct rt_inst_group {
-    char *plugin, *instance, *group;
+    char *plugin, *instance, *group, *bot;
 } rt_inst_group;
 
 typedef struct sb_eng_rt {
@@ -218,6 +219,17 @@ sb_status sb_eng_rt_on_inbound(sb_engine *e, sb_eng_client *cl, sb_eng_conv *con
 sb_status sb_eng_rt_on_reply(sb_engine *e, sb_eng_conv *conv, const sb_eng_msg *m);
 /* The group id a channel instance routes to (never NULL; may be ""). */
 const char *sb_eng_rt_instance_group(sb_engine *e, const char *plugin, const char *instance);
+/* The settings entry of a channel instance, added when missing (NULL: no memory). */
+rt_inst_group *sb_eng_rt_inst_entry(sb_engine *e, const char *plugin, const char *instance);
+
+/* ---- bots.c ------------------------------------------------------------- */
+/* The bot ("plugin/instance") meeting new conversations of a channel
+ * instance, or NULL. */
+const char *sb_eng_bot_of(sb_engine *e, const char *plugin, const char *instance);
+/* Emits bot.input for a client message m in a conversation a bot holds. */
+sb_status sb_eng_bot_input(sb_engine *e, const sb_eng_conv *c, const sb_eng_msg *m, bool start);
+/* 1..5 when button_id is a rating answer ("sb:rate:N"), else 0. */
+int sb_eng_rating_of(const char *button_id);
 
 /* ---- strategies.c: available operators ------------------------------- */
 /* Re-files op in every set of its groups after a change of status, load,

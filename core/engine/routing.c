@@ -314,6 +314,10 @@ sb_status sb_eng_rt_on_inbound(sb_engine *e, sb_eng_client *cl, sb_eng_conv *con
         if (s != SB_OK) return s;
         conv->group = NULL;
         sb_eng_rt_to_record(rc, conv);
+        if (rc->state == RC_BOT) { /* the bot answers first: no queue yet */
+            if ((s = sb_eng_conv_store(e, conv)) == SB_OK) s = sb_eng_bot_input(e, conv, m, true);
+            return s;
+        }
         if (g && (s = sb_eng_rt_note_arrival(e, g, now)) != SB_OK) return s;
         s = sb_eng_rt_route(e, conv, rc, sticky);
         sb_eng_rt_settle(e);
@@ -324,6 +328,7 @@ sb_status sb_eng_rt_on_inbound(sb_engine *e, sb_eng_client *cl, sb_eng_conv *con
     sb_eng_rt_to_record(rc, conv);
     sb_eng_rt_conv_rearm(e, rc);
     sb_status s = sb_eng_conv_store(e, conv);
+    if (s == SB_OK && rc->state == RC_BOT && conv->bot) s = sb_eng_bot_input(e, conv, m, false);
     sb_eng_rt_settle(e);
     return s;
 }
@@ -566,6 +571,7 @@ void sb_eng_rt_free(sb_engine *e)
         free(rt->inst[i].plugin);
         free(rt->inst[i].instance);
         free(rt->inst[i].group);
+        free(rt->inst[i].bot);
     }
     free(rt->inst);
     free(rt->kick_ops);

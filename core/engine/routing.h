@@ -100,6 +100,47 @@ sb_status sb_engine_configure_routing(sb_engine *e, const struct sb_config *cfg,
 sb_status sb_engine_set_instance_group(sb_engine *e, const char *plugin,
                                        const char *instance, const char *group_id);
 
+/* ---- bots ----------------------------------------------------------------
+ * A channel instance may name a bot ("plugin/instance", from `bot:` in its
+ * plugins[] entry) that meets its new conversations: they start with status
+ * "bot" and conversation.bot set, sit in no queue, and each client message
+ * in them is emitted (after the commit, like every event) as
+ *   bot.input {"bot", "kind": "start"|"message", "conversation_id",
+ *              "client_id", "channel", "instance", "message": {..}}
+ * which the host hands to that bot plugin. The bot leaves by a hand-off
+ * (routed like a new conversation, with a history note naming the reason)
+ * or a close. Operators may still transfer or close such a conversation. */
+sb_status sb_engine_set_instance_bot(sb_engine *e, const char *plugin, const char *instance,
+                                     const char *bot);
+/* SB_OK when `bot` (NULL = any bot) holds the open conversation;
+ * SB_ERR_STATE when not (handed off, closed, another bot); SB_ERR_NOT_FOUND. */
+sb_status sb_engine_bot_holds(sb_engine *e, const char *conv_id, const char *bot);
+
+typedef struct sb_handoff {
+    const char *bot;        /* the bot that must hold it; NULL = any (the core) */
+    const char *group_id;   /* NULL/"" = the group it was created in */
+    const char *skill;      /* NULL = none; else the skill and level required */
+    int skill_level;        /* 0..10 */
+    const char *reason;     /* <= 512 bytes, in the history note; may be NULL */
+} sb_handoff;
+/* Hands a bot's conversation to operators. *out: the conversation.
+ * SB_ERR_NOT_FOUND unknown conversation or group; SB_ERR_STATE not held;
+ * SB_ERR_TOO_BIG a long reason or skill. */
+sb_status sb_engine_bot_handoff(sb_engine *e, const char *conv_id, const sb_handoff *h,
+                                char **out);
+/* sb_engine_conversation_close, and with ask_rating the client first gets
+ * the rating request (options.rating_text, buttons "sb:rate:1".."5"). A
+ * press of one of them within a day of the close sets the closed
+ * conversation's rating (once) instead of opening a new conversation. */
+sb_status sb_engine_conversation_close_ex(sb_engine *e, const char *conv_id, const char *by,
+                                          bool ask_rating, char **out);
+/* What the client of channel account (plugin, instance, external_id) is
+ * typing: a `typing` event {conversation_id, group_id, operator_id, text}
+ * delivered to subscribers at once and never stored (seq 0). Text cut at
+ * 1024 bytes. SB_ERR_NOT_FOUND without an open conversation. */
+sb_status sb_engine_typing(sb_engine *e, const char *plugin, const char *instance,
+                           const char *external_id, const char *text);
+
 /* ---- operators (admin) ---------------------------------------------------
  * Body {login, name, role, groups, max_conversations, skills}: login
  * [A-Za-z0-9._@-]{1,64}, unique (SB_ERR_EXISTS); role admin|supervisor|

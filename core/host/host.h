@@ -37,6 +37,14 @@ typedef struct sb_plugins_deps {
 const char *const *sb_plugins_table_names(size_t *n);
 
 sb_plugins *sb_plugins_new(const sb_plugins_deps *deps);
+/* Who calls an SB_ROUTE_API route: fills role ("admin" | "supervisor" |
+ * "operator") and user (operator id or API token name) from the request's
+ * bearer token; false without a valid one. Until set, nobody is
+ * authenticated. Loop thread. */
+typedef bool (*sb_plugins_auth_fn)(void *ud, const sb_http_req *req, char *role,
+                                   size_t role_cap, char *user, size_t user_cap);
+void sb_plugins_set_auth(sb_plugins *p, sb_plugins_auth_fn fn, void *ud);
+
 /* Stops and destroys every instance (if not yet), frees. Never dlcloses. */
 void sb_plugins_free(sb_plugins *p);
 

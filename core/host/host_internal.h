@@ -44,6 +44,7 @@ typedef struct sb_timer_rec {
 
 typedef struct sb_route_rec {
     sb_inst *inst;
+    unsigned flags;              /* SB_ROUTE_API, SB_ROUTE_AUTH_* */
     sb_http_handler fn;
     void *ud;
     size_t prefix_len;           /* bytes of the registered path */
@@ -56,6 +57,15 @@ typedef struct sb_sub_rec {
     void *ud;
     struct sb_sub_rec *next;
 } sb_sub_rec;
+
+typedef struct sb_ws_rec {
+    sb_inst *inst;               /* NULL once released: no more callbacks */
+    uint64_t id;
+    sb_ws_message_cb on_message;
+    sb_ws_close_cb on_close;
+    void *ud;
+    struct sb_ws_rec *next;
+} sb_ws_rec;
 
 typedef struct sb_metric {
     char name[65];
@@ -81,6 +91,7 @@ struct sb_inst {
     sb_timer_rec *timers;
     sb_route_rec *routes;
     sb_sub_rec *subs;
+    sb_ws_rec *ws;                    /* its open WebSockets */
     sb_metric metrics[SB_MAX_METRICS];
     size_t n_metrics;
     double cb_seconds;
@@ -90,6 +101,8 @@ struct sb_inst {
 
 struct sb_plugins {
     sb_plugins_deps d;
+    sb_plugins_auth_fn auth;          /* API routes' callers */
+    void *auth_ud;
     sb_host table;
     sb_inst *insts;                   /* in config order */
     sb_ctx **ctxs;                    /* every ctx ever handed out, freed last */
@@ -112,6 +125,13 @@ struct sb_plugins {
     pthread_cond_t wd_cv;
 };
 
+/* A descriptor callback the plugin's struct_size covers and that is set. */
+static inline bool sb_desc_has(const sb_plugin *d, size_t off, size_t size, const void *fn)
+{
+    return d->struct_size >= off + size && fn != NULL;
+}
+#define HAS(d, f) sb_desc_has((d), offsetof(sb_plugin, f), sizeof((d)->f), (const void *)(d)->f)
+
 /* host_table.c */
 void sb_host_table_fill(sb_host *t);
 /* Checks a ctx handed in by a plugin; NULL when stale or foreign. */
@@ -128,6 +148,15 @@ sb_status sb_h_post(sb_ctx *ctx, sb_post_cb cb, void *ud);
 void sb_timers_release(sb_inst *in);
 /* host_io.c: the table's storage, HTTP, channel, event and metric functions. */
 void sb_host_io_fill(sb_host *t);
+
+/* host_ws.c: the table's WebSocket functions. Closes the instance's open
+ * sockets; with notify, tells the plugin (on_close 1001) first. */
+void sb_host_ws_fill(sb_host *t);
+void sb_ws_release(sb_inst *in, bool notify);
+/* host_bot.c: the table's bot and typing functions, and the dispatch of
+ * bot.input events to bot instances (subscribed at sb_plugins_new). */
+void sb_host_bot_fill(sb_host *t);
+void sb_host_bot_subscribe(sb_plugins *p);
 
 /* watchdog.c: wrap every call into plugin code. */
 void sb_watchdog_start(sb_plugins *p);

@@ -104,14 +104,47 @@ static sb_status h_kv_get(sb_ctx *ctx, const void *key, size_t klen, void *buf, 
 
 /* ---- HTTP routes ----------------------------------------------------------- */
 
+static int role_rank(const char *role)
+{
+    return !strcmp(role, "admin") ? 3 : !strcmp(role, "supervisor") ? 2
+           : !strcmp(role, "operator") ? 1 : 0;
+}
+
+/* API routes: who calls, and whether the route lets it. False when the
+ * request was answered (401/403). */
+static bool route_auth(sb_route_rec *r, sb_http_req *req, char *role, size_t rcap, char *user,
+                       size_t ucap)
+{
+    sb_plugins *p = r->inst->host;
+    *role = *user = 0;
+    if (!(r->flags & SB_ROUTE_API)) return true;
+    bool ok = p->auth && p->auth(p->auth_ud, req, role, rcap, user, ucap);
+    if (!ok) *role = *user = 0;
+    int need = (r->flags & SB_ROUTE_AUTH_ADMIN) ? 3 : (r->flags & SB_ROUTE_AUTH_SUPERVISOR) ? 2
+               : (r->flags & SB_ROUTE_AUTH_OPERATOR) ? 1 : 0;
+    if (need && !ok) {
+        sb_http_error(p->d.http, req->id, 401, "unauthorized", "a valid bearer token is required");
+        return false;
+    }
+    if (need > role_rank(role)) {
+        sb_http_error(p->d.http, req->id, 403, "forbidden",
+                      need == 3 ? "admins only" : "supervisors and admins only");
+        return false;
+    }
+    return true;
+}
+
 static void route_tramp(sb_http_req *req, void *ud)
 {
     sb_route_rec *r = ud;
+    char role[16], user[64];
+    if (!route_auth(r, req, role, sizeof role, user, sizeof user)) return;
     sb_http_request pr = {
         .struct_size = sizeof pr, .method = req->method, .path = req->path,
         .subpath = req->subpath ? req->subpath : "", .query = req->query,
         .headers = req->headers, .n_headers = req->n_headers, .body = req->body,
         .body_len = req->body_len, .peer = req->peer, .reply_id = req->id,
+        .auth_role = *role ? role : NULL, .auth_user = *role && *user ? user : NULL,
     };
     SB_PLUGIN_CALL(r->inst, "http handler", r->fn(r->ud, &pr));
 }
@@ -122,12 +155,16 @@ static sb_status h_http_route(sb_ctx *ctx, const char *method, const char *path,
     sb_inst *in = sb_ctx_inst(ctx);
     if (!in) return SB_ERR_HANDLE;
     if (!path || !fn || (*path && *path != '/') || strlen(path) > 256) return SB_ERR_INVALID;
+    if ((flags & SB_ROUTE_API) && (flags & SB_ROUTE_PAGE)) return SB_ERR_INVALID;
+    if ((flags & SB_ROUTE_API) && (!*path || !strcmp(path, "/ws"))) return SB_ERR_EXISTS;
     char full[512];
     if (flags & SB_ROUTE_PAGE) snprintf(full, sizeof full, "/%s%s", in->name, path);
+    else if (flags & SB_ROUTE_API) snprintf(full, sizeof full, "/api/v1%s", path);
     else snprintf(full, sizeof full, "/hooks/%s/%s%s", in->name, in->instance, path);
     sb_route_rec *r = calloc(1, sizeof *r);
     if (!r) return SB_ERR_NOMEM;
     r->inst = in;
+    r->flags = flags;
     r->fn = fn;
     r->ud = ud;
     r->prefix_len = strlen(full);
@@ -290,6 +327,12 @@ static sb_status h_metric_add(sb_ctx *ctx, const char *name, double delta)
     return SB_OK;
 }
 
+void sb_plugins_set_auth(sb_plugins *p, sb_plugins_auth_fn fn, void *ud)
+{
+    p->auth = fn;
+    p->auth_ud = ud;
+}
+
 /* Everything an instance registered goes when it stops or its init fails. */
 void sb_inst_release(sb_inst *in)
 {
@@ -308,6 +351,7 @@ void sb_inst_release(sb_inst *in)
         free(s);
     }
     if (p->d.client) sb_http_client_cancel_owner(p->d.client, in);
+    sb_ws_release(in, false);
 }
 
 void sb_host_io_fill(sb_host *t)
@@ -324,4 +368,6 @@ void sb_host_io_fill(sb_host *t)
     t->send_result = h_send_result;
     t->subscribe = h_subscribe;
     t->metric_add = h_metric_add;
+    sb_host_ws_fill(t);
+    sb_host_bot_fill(t);
 }

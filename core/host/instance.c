@@ -31,11 +31,6 @@ static const char *kind_name(const sb_plugin *d)
     return d->kind == SB_KIND_CHANNEL ? "channel" : d->kind == SB_KIND_BOT ? "bot" : "service";
 }
 
-static bool has_cb(const sb_plugin *d, size_t off, size_t size, const void *fn)
-{
-    return d->struct_size >= off + size && fn != NULL;
-}
-#define HAS(d, f) has_cb((d), offsetof(sb_plugin, f), sizeof((d)->f), (const void *)(d)->f)
 
 /* The engine's way to a channel: find the running instance, call send(). */
 static sb_send_accept send_to_channel(void *ud, const char *plugin, const char *instance,
@@ -65,6 +60,7 @@ sb_plugins *sb_plugins_new(const sb_plugins_deps *deps)
     pthread_cond_init(&p->wd_cv, NULL);
     sb_watchdog_start(p);
     if (p->d.engine) sb_engine_set_sender(p->d.engine, send_to_channel, p);
+    sb_host_bot_subscribe(p);
     return p;
 }
 
@@ -97,6 +93,27 @@ static int check_config(sb_inst *in)
         sb_strlcpy(in->last_error, err, sizeof in->last_error);
         in->cfg_failed = true;
         return -1;
+    }
+    return 0;
+}
+
+/* A string key of a channel's section that the core reads itself; bot
+ * must look like "plugin/instance". */
+static int core_key(sb_inst *in, const char *key, const char **out, char *err, size_t errlen)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s.%s", in->cfg_prefix, key);
+    sb_node *n = sb_node_find(in->cfg, key);
+    if (n && sb_node_str(n, path, out, err, errlen) != 0) return -1;
+    if (*out && strcmp(key, "bot") == 0) {
+        const char *slash = strchr(*out, '/');
+        if (!slash || slash == *out || !slash[1] || strchr(slash + 1, '/') ||
+            strlen(*out) > 129) {
+            char where[256];
+            snprintf(err, errlen, "%s: %s: expected \"<plugin>/<instance>\" of a bot",
+                     sb_node_where(n, where, sizeof where), path);
+            return -1;
+        }
     }
     return 0;
 }
@@ -136,15 +153,18 @@ static void inst_init(sb_plugins *p, sb_inst *in)
             { fail(in, err); return; }
         }
         if (p->d.engine) sb_engine_set_rate(p->d.engine, in->name, in->instance, (double)rate);
-        /* Which operator group meets this channel's new conversations. */
-        sb_node *g = sb_node_find(in->cfg, "group");
-        const char *group = NULL;
-        snprintf(path, sizeof path, "%s.group", in->cfg_prefix);
-        if (g && sb_node_str(g, path, &group, err, sizeof err) != 0) {
+        /* Which operator group, and which bot, meet this channel's new
+         * conversations. */
+        const char *group = NULL, *bot = NULL;
+        if (core_key(in, "group", &group, err, sizeof err) != 0 ||
+            core_key(in, "bot", &bot, err, sizeof err) != 0) {
             inst_destroy(in);
             { fail(in, err); return; }
         }
-        if (p->d.engine) sb_engine_set_instance_group(p->d.engine, in->name, in->instance, group);
+        if (p->d.engine) {
+            sb_engine_set_instance_group(p->d.engine, in->name, in->instance, group);
+            sb_engine_set_instance_bot(p->d.engine, in->name, in->instance, bot);
+        }
     }
     sb_status st;
     SB_PLUGIN_CALL(in, "init", st = in->desc->init(&p->table, in->ctx, &in->state_ptr));
@@ -226,6 +246,26 @@ int sb_plugins_load(sb_plugins *p, const sb_config *cfg, char *err, size_t errle
             return -1;
         }
     }
+    /* A channel's bot must be a bot instance that is configured and loaded. */
+    for (sb_inst *in = p->insts; in; in = in->next) {
+        sb_node *n = in->state == SB_INST_INITED && in->desc->kind == SB_KIND_CHANNEL
+                         ? sb_node_find(in->cfg, "bot") : NULL;
+        if (!n || n->kind != SB_NODE_SCALAR || n->is_null) continue;
+        sb_inst *b = p->insts;
+        while (b && strcmp(b->label, n->value) != 0) b = b->next;
+        if (b && b->state == SB_INST_INITED && b->desc->kind == SB_KIND_BOT) continue;
+        char where[256], msg[768];
+        snprintf(msg, sizeof msg, "%s: %s.bot: '%s' is not %s", sb_node_where(n, where, sizeof where),
+                 in->cfg_prefix, n->value,
+                 !b ? "an enabled plugin instance" : b->state != SB_INST_INITED
+                     ? "running (it failed to load)" : "a bot plugin");
+        failed++;
+        if (p->d.strict) {
+            snprintf(err, errlen, "%s (plugins_strict is on)", msg);
+            return -1;
+        }
+        sb_log(SB_LOG_ERROR, "config", in->label, "%s: its conversations go to operators", msg);
+    }
     return failed;
 }
 
@@ -255,6 +295,7 @@ static void inst_stop(sb_inst *in)
 {
     if (in->state != SB_INST_RUNNING && in->state != SB_INST_INITED) return;
     atomic_store(&in->ctx->accepting_posts, false);
+    sb_ws_release(in, true);
     if (HAS(in->desc, stop)) SB_PLUGIN_CALL(in, "stop", in->desc->stop(in->state_ptr));
     sb_inst_release(in);
     in->state = SB_INST_STOPPED;
@@ -345,6 +386,7 @@ void sb_plugins_free(sb_plugins *p)
 {
     if (!p) return;
     sb_plugins_stop(p);
+    if (p->d.engine) sb_engine_unsubscribe_owner(p->d.engine, p);
     while (p->insts) {
         sb_inst *in = p->insts;
         p->insts = in->next;

@@ -61,6 +61,13 @@ static int check_desc(const sb_plugin *d, const char *name, const char *path,
         snprintf(err, errlen, "plugin %s (%s): a channel must implement send", name, path);
         return -1;
     }
+    bool has_bot = d->struct_size >= offsetof(sb_plugin, bot_event) + sizeof d->bot_event &&
+                   d->bot_event;
+    if (d->kind == SB_KIND_BOT && !has_bot) {
+        snprintf(err, errlen, "plugin %s (%s): a bot must implement bot_event (ABI 1.1)", name,
+                 path);
+        return -1;
+    }
     return 0;
 }
 

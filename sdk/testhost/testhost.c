@@ -93,7 +93,9 @@ typedef struct fault {
 static const char *const k_faultable[] = {
     "post", "kv_put", "kv_del", "kv_get", "http_route", "http_reply",
     "http_error", "inbound", "send_result", "subscribe", "metric_add",
-    "http_call", "timer_start"};
+    "http_call", "timer_start", "ws_accept", "ws_send", "ws_close",
+    "bot_reply", "bot_set_attributes", "bot_add_tag", "bot_handoff",
+    "bot_close", "conversation_get", "client_typing"};
 
 sb_status sb_th_fail_next(sb_th *th, const char *host_fn, sb_status status)
 {
@@ -265,6 +267,9 @@ static void run_one(sb_thi_pend *p, sb_status st)
     case PEND_HTTP_DONE:
         sb_thi_call_deliver(p->rec, st);
         break;
+    case PEND_WS_CLOSE: /* the handshake ends even when stopping */
+        sb_thi_ws_closed(p->rec);
+        break;
     }
     free(p);
 }
@@ -370,6 +375,8 @@ sb_th *sb_th_new(const char *plugin_name, const char *instance)
     sb_thi_call_fill(h);
     sb_thi_channel_fill(h);
     sb_thi_events_fill(h);
+    sb_thi_ws_fill(h);
+    sb_thi_bot_fill(h);
     return th;
 }
 
@@ -410,6 +417,8 @@ static void shut(sb_th *th, int call_stop)
     pthread_mutex_lock(&th->mu);
     th->stopping = 1;
     pthread_mutex_unlock(&th->mu);
+    /* as in the core: open sockets hear 1001 just before stop() */
+    sb_thi_ws_stop(th);
     if (call_stop && SB_THI_HAS(th->plugin, stop)) th->plugin->stop(th->state);
     sb_thi_pend *p;
     while ((p = take(th, keep_non_posts, NULL))) free(p);
@@ -451,6 +460,8 @@ static sb_status check_descriptor(sb_th *th, const sb_plugin *p)
         why = "init is mandatory";
     else if (p->kind == SB_KIND_CHANNEL && !SB_THI_HAS(p, send))
         why = "a channel must have send";
+    else if (p->kind == SB_KIND_BOT && !SB_THI_HAS(p, bot_event))
+        why = "a bot must have bot_event";
     if (why) {
         sb_thi_log(th, SB_LOG_ERROR, "testhost: plugin '%s' refused: %s",
                    p->name ? p->name : "(null)", why);
@@ -529,6 +540,8 @@ void sb_th_free(sb_th *th)
     sb_thi_call_free(th);
     sb_thi_channel_free(th);
     sb_thi_events_free(th);
+    sb_thi_ws_free(th);
+    sb_thi_bot_free(th);
     free(th->timers.v);
     pthread_mutex_destroy(&th->mu);
     free(th->plugin_name);

@@ -75,8 +75,8 @@ void *sb_th_state(sb_th *th);
  *   SB_ERR_UNSUPPORTED  p NULL or abi_major != SB_ABI_MAJOR
  *   SB_ERR_INVALID      struct_size not covering init, name not equal to
  *                       plugin_name, kind unknown, init NULL, a channel
- *                       without send (callbacks past struct_size count as
- *                       absent); or init returned SB_OK but recorded a
+ *                       without send, a bot without bot_event (callbacks
+ *                       past struct_size count as absent); or init returned SB_OK but recorded a
  *                       config error or left a config key unread (recorded
  *                       as "<key>: unknown key")
  *   SB_ERR_STATE        already running
@@ -93,7 +93,8 @@ sb_status sb_th_start(sb_th *th, const sb_plugin *p);
  * SB_ERR_STATE when not running, SB_ERR_UNSUPPORTED when reload is NULL. */
 sb_status sb_th_reload(sb_th *th);
 /* Stops a running instance, in the core's order:
- *   1. post() starts refusing with SB_ERR_STATE;
+ *   1. post() starts refusing with SB_ERR_STATE; every socket still open
+ *      or closing gets on_close(1001);
  *   2. stop(state);
  *   3. post() callbacks accepted but not run yet are dropped: they never
  *      run (as in the core), so whatever their ud owns must be reachable
@@ -152,9 +153,14 @@ size_t sb_th_pending(sb_th *th);
 
 /* The next call of host function `host_fn` fails with `status`: one of
  * "post", "kv_put", "kv_del", "kv_get", "http_route", "http_reply",
- * "http_error", "inbound", "send_result", "subscribe", "metric_add"
- * (they return `status`, and nothing happens), "http_call", "timer_start"
- * (they return 0). Several may be queued. SB_ERR_INVALID for another name
+ * "http_error", "inbound", "send_result", "subscribe", "metric_add",
+ * "ws_send", "ws_close", "bot_reply", "bot_set_attributes", "bot_add_tag",
+ * "bot_handoff", "bot_close", "conversation_get", "client_typing" (they
+ * return `status`, and nothing happens), "http_call", "timer_start",
+ * "ws_accept" (they return 0; the request stays open). One exception, as in
+ * the core: ws_send failing with SB_ERR_FULL (a slow peer) also closes the
+ * socket with 1008. The fault is consumed only by a call that passed the
+ * argument checks. Several may be queued. SB_ERR_INVALID for another name
  * or status SB_OK. */
 sb_status sb_th_fail_next(sb_th *th, const char *host_fn, sb_status status);
 
@@ -271,10 +277,18 @@ typedef struct sb_th_reply {
 
 /* Sends a request to the plugin's routes as the core would. `target` is the
  * full path with an optional query: "/hooks/<plugin>/<instance>/x?a=1",
- * "/<plugin>/asset.js". The handler of the best match runs at once (exact
- * beats prefix, longer beats shorter) with an sb_http_request borrowed for
- * the call (peer "127.0.0.1:40000"). No route: replied 404; a route for the
- * path but not the method: replied 405 (both with the API's JSON error).
+ * "/<plugin>/asset.js", "/api/v1/kb/articles" (SB_ROUTE_API). The handler
+ * of the best match runs at once (exact beats prefix, longer beats shorter)
+ * with an sb_http_request borrowed for the call (peer "127.0.0.1:40000").
+ * No route: replied 404; a route for the path but not the method: replied
+ * 405 (both with the API's JSON error). On an SB_ROUTE_API route the
+ * caller is the one set by sb_th_http_auth (auth_role/auth_user, NULL on
+ * other routes) and the AUTH flags are enforced before the handler, with
+ * the core's answers: no caller -> 401 "unauthorized"; an operator on an
+ * SB_ROUTE_AUTH_SUPERVISOR route, or anyone but an admin on an
+ * SB_ROUTE_AUTH_ADMIN route -> 403 "forbidden" (the handler does not run).
+ * http_route refuses SB_ROUTE_API with SB_ROUTE_PAGE (SB_ERR_INVALID) and
+ * the core's own API paths "" and "/ws" (SB_ERR_EXISTS).
  * headers/body are the test's, borrowed for the call (body may be NULL).
  * The returned reply fills in when the plugin answers, now or later (e.g.
  * after sb_th_inbound_complete or sb_th_run_pending). Never NULL. */
@@ -285,6 +299,143 @@ const sb_th_reply *sb_th_http_request(sb_th *th, const char *method,
                                       size_t body_len);
 /* The client went away: a later reply to r gets SB_ERR_HANDLE. */
 void sb_th_http_abandon(sb_th *th, const sb_th_reply *r);
+/* The caller of the following requests to SB_ROUTE_API routes, as the
+ * core reads it from a valid bearer token: role "admin", "supervisor" or
+ * "operator" and user (the operator's id or the API token's name), both
+ * copied. role NULL: no valid token (user ignored); this is the start.
+ * SB_ERR_INVALID for another role, or a role without a user. */
+sb_status sb_th_http_auth(sb_th *th, const char *role, const char *user);
+
+/* ------------------------------------------------------------------------ */
+/* WebSockets (1.1). The test plays the peer.                               */
+/* ------------------------------------------------------------------------ */
+
+/* sb_th_http_request(th, "GET", target, ...) with the upgrade headers
+ * (Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Key,
+ * Sec-WebSocket-Version: 13). ws_accept() accepts only such a request
+ * (GET, "Upgrade: websocket", a Sec-WebSocket-Key); any other request it
+ * answers 400 and returns 0, as the core. Never NULL. */
+const sb_th_reply *sb_th_ws_connect(sb_th *th, const char *target);
+
+typedef struct sb_th_ws_msg {
+    const char *text;  /* copy, NUL-terminated */
+    size_t len;
+} sb_th_ws_msg;
+
+/* One socket the plugin accepted. The request's reply says 101. */
+typedef struct sb_th_ws {
+    uint64_t id;                /* what ws_accept returned */
+    const sb_th_reply *request; /* the upgraded request */
+    int open;                   /* 1 until on_close has run */
+    int close_code;             /* what on_close got, once closed */
+    int plugin_closed;          /* the plugin called ws_close */
+    int plugin_code;            /* its code and reason (copy, may be NULL) */
+    const char *plugin_reason;
+    const sb_th_ws_msg *sent;   /* ws_send() messages, in order; the array
+                                   moves when the plugin sends again: read
+                                   it through this struct */
+    size_t n_sent;
+} sb_th_ws;
+
+/* Accepted sockets in order; the structs stay valid until sb_th_free. */
+size_t sb_th_ws_count(const sb_th *th);
+const sb_th_ws *sb_th_ws_get(const sb_th *th, size_t i); /* NULL past end */
+/* The socket request r was upgraded to, or NULL. */
+const sb_th_ws *sb_th_ws_for(const sb_th *th, const sb_th_reply *r);
+/* The peer sends one message: on_message runs at once with a copy (freed
+ * after the call). SB_ERR_HANDLE when the socket is unknown or closed. */
+sb_status sb_th_ws_peer_send(sb_th *th, uint64_t ws_id, int binary,
+                             const char *data, size_t len);
+/* The peer closes with `code` (0: sent none, on_close gets 1005):
+ * on_close runs at once. SB_ERR_HANDLE when unknown or closed.
+ *
+ * The plugin's side: ws_send on a closed or unknown id gets SB_ERR_HANDLE,
+ * once the plugin called ws_close SB_ERR_STATE. ws_close (code 0 = 1000;
+ * 1000..1003, 1007..1011, 3000..4999, reason <= 123 bytes, else
+ * SB_ERR_INVALID; SB_OK
+ * again while closing) is recorded, and the peer completes the handshake
+ * at the next sb_th_run_pending: on_close runs then with the plugin's code
+ * (stop runs it as well). Sockets still open when the instance stops get
+ * on_close(1001) just before stop(), as in the core. */
+sb_status sb_th_ws_peer_close(sb_th *th, uint64_t ws_id, int code);
+
+/* ------------------------------------------------------------------------ */
+/* Bots (1.1).                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Calls the plugin's bot_event() with a copy of *ev (struct_size set;
+ * strings copied and freed after the call) and returns what it returned.
+ * When it returns an error, the core hands the conversation to operators:
+ * the test host then no longer holds it (and logs so). SB_ERR_STATE when
+ * the instance is not running or the conversation is no longer held;
+ * SB_ERR_UNSUPPORTED for a plugin that is no bot or has no bot_event;
+ * SB_ERR_INVALID without a conversation_id. */
+sb_status sb_th_bot_event(sb_th *th, const sb_bot_event *ev);
+
+typedef enum sb_th_bot_kind {
+    SB_TH_BOT_REPLY = 0,      /* bot_reply: text, buttons */
+    SB_TH_BOT_ATTRIBUTES = 1, /* bot_set_attributes: scope, json */
+    SB_TH_BOT_TAG = 2,        /* bot_add_tag: scope, tag */
+    SB_TH_BOT_HANDOFF = 3,    /* bot_handoff: group_id, skill, skill_level,
+                                 reason */
+    SB_TH_BOT_CLOSE = 4       /* bot_close: ask_rating */
+} sb_th_bot_kind;
+
+/* One accepted bot_* call (copies; fields of other kinds NULL/0). */
+typedef struct sb_th_bot_action {
+    sb_th_bot_kind kind;
+    const char *conversation_id;
+    const char *text;          /* REPLY, may be NULL */
+    const sb_button *buttons;  /* REPLY */
+    size_t n_buttons;
+    sb_scope scope;            /* ATTRIBUTES, TAG */
+    const char *json;          /* ATTRIBUTES */
+    const char *tag;           /* TAG */
+    const char *group_id;      /* HANDOFF, may be NULL */
+    const char *skill;         /* HANDOFF, may be NULL */
+    int skill_level;           /* HANDOFF */
+    const char *reason;        /* HANDOFF, may be NULL */
+    int ask_rating;            /* CLOSE */
+} sb_th_bot_action;
+
+/* The bot_* calls that were accepted, in order. Refused ones are not
+ * captured: an instance that is no bot, or a conversation no longer held,
+ * gets SB_ERR_STATE (logged); bad arguments SB_ERR_INVALID: a missing
+ * conversation id; a reply with neither text nor buttons, more than 20
+ * buttons, a button without title or with an id empty or over 256 bytes;
+ * attributes that are not a JSON object of strings, numbers, booleans and
+ * nulls; a tag not 1..64 bytes; a reason over 512 bytes; an unknown scope.
+ * Every conversation is held until the bot's bot_handoff or bot_close
+ * (or a failed bot_event, or sb_th_conversation_release). */
+size_t sb_th_bot_action_count(const sb_th *th);
+const sb_th_bot_action *sb_th_bot_action_get(const sb_th *th, size_t i);
+
+/* Whether the bot still holds conversation `id` (1) or not (0). */
+int sb_th_conversation_held(const sb_th *th, const char *id);
+/* An operator took the conversation over: later bot_* calls on it get
+ * SB_ERR_STATE. */
+void sb_th_conversation_release(sb_th *th, const char *id);
+/* What conversation_get() answers for `id` (json copied; NULL removes):
+ * {"conversation":{..},"client":{..}} in the API's shapes. Unset ids get
+ * SB_ERR_NOT_FOUND; a cap not above the length SB_ERR_TOO_BIG with *len. */
+void sb_th_conversation_set(sb_th *th, const char *id, const char *json);
+
+/* ------------------------------------------------------------------------ */
+/* Typing (1.1).                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* One accepted client_typing() call: copies, text cut at 1024 bytes (on a
+ * UTF-8 character boundary) as the core does. external_id must be
+ * non-empty and text non-NULL (SB_ERR_INVALID); every client has an open
+ * conversation (inject SB_ERR_NOT_FOUND with sb_th_fail_next to test the
+ * other case). */
+typedef struct sb_th_typing {
+    const char *external_id;
+    const char *text;
+} sb_th_typing;
+
+size_t sb_th_typing_count(const sb_th *th);
+const sb_th_typing *sb_th_typing_get(const sb_th *th, size_t i);
 
 /* ------------------------------------------------------------------------ */
 /* HTTP client side: scripted answers to http_call().                        */

@@ -1,11 +1,13 @@
 /* Test host: a channel's traffic. inbound() captured with the core's dedup,
- * send() driven by the test, send_result() checked and captured. */
+ * send() driven by the test, send_result() and client_typing() checked and
+ * captured. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "th_internal.h"
 
 #define INBOUND_V1_SIZE (offsetof(sb_inbound, edit_of) + sizeof(const char *))
+#define MAX_TYPING 1024 /* bytes of typing text the core keeps */
 
 typedef struct waiter {
     sb_inbound_done done;
@@ -305,6 +307,39 @@ const sb_th_send_result *sb_th_send_result_get(const sb_th *th, size_t i)
     return i < th->send_results.n ? th->send_results.v[i] : NULL;
 }
 
+/* ---- typing ---------------------------------------------------------------------- */
+
+/* The length of s cut at max bytes, not inside a UTF-8 character. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) return n;
+    while (max && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+    return max;
+}
+
+static sb_status h_client_typing(sb_ctx *ctx, const char *external_id,
+                                 const char *text)
+{
+    sb_th *th = sb_thi_enter(ctx, "client_typing");
+    if (!th) return SB_ERR_HANDLE;
+    if (!nonempty(external_id) || !text) return SB_ERR_INVALID;
+    sb_status st = sb_thi_fault(th, "client_typing");
+    if (st != SB_OK) return st;
+    sb_th_typing *t = sb_thi_alloc(sizeof *t);
+    t->external_id = sb_thi_strdup(external_id);
+    t->text = sb_thi_memdup(text, utf8_cut(text, MAX_TYPING));
+    sb_thi_push(&th->typing, t);
+    return SB_OK;
+}
+
+size_t sb_th_typing_count(const sb_th *th) { return th->typing.n; }
+
+const sb_th_typing *sb_th_typing_get(const sb_th *th, size_t i)
+{
+    return i < th->typing.n ? th->typing.v[i] : NULL;
+}
+
 /* ---- teardown -------------------------------------------------------------------- */
 
 void sb_thi_channel_cancel_open(sb_th *th)
@@ -333,10 +368,18 @@ void sb_thi_channel_free(sb_th *th)
         free(r);
     }
     free(th->send_results.v);
+    for (size_t i = 0; i < th->typing.n; i++) {
+        sb_th_typing *t = th->typing.v[i];
+        free((char *)t->external_id);
+        free((char *)t->text);
+        free(t);
+    }
+    free(th->typing.v);
 }
 
 void sb_thi_channel_fill(sb_host *h)
 {
     h->inbound = h_inbound;
     h->send_result = h_send_result;
+    h->client_typing = h_client_typing;
 }

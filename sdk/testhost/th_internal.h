@@ -25,7 +25,8 @@ typedef enum {
     PEND_POST,      /* a post() callback */
     PEND_KV_DONE,   /* a kv_put/kv_del completion */
     PEND_INBOUND,   /* an inbound completion (auto mode or a duplicate) */
-    PEND_HTTP_DONE  /* the answer to an http_call */
+    PEND_HTTP_DONE, /* the answer to an http_call */
+    PEND_WS_CLOSE   /* the end of a close handshake the plugin began */
 } sb_thi_pend_kind;
 
 typedef struct sb_thi_pend sb_thi_pend;
@@ -34,7 +35,8 @@ struct sb_thi_pend {
     sb_thi_pend_kind kind;
     void (*fn)(void);  /* the callback, cast back by kind */
     void *ud;
-    void *rec;         /* PEND_INBOUND: the message; PEND_HTTP_DONE: the call */
+    void *rec;         /* PEND_INBOUND: the message; PEND_HTTP_DONE: the
+                          call; PEND_WS_CLOSE: the socket */
     int duplicate;     /* PEND_INBOUND: answer as a duplicate of rec */
 };
 
@@ -65,6 +67,9 @@ struct sb_th {
 
     sb_thi_vec routes, requests;
     uint64_t next_reply_id;
+    char *auth_role, *auth_user; /* the caller of API routes; NULL: none */
+    sb_thi_vec sockets;          /* struct sock *, kept after closing */
+    uint64_t next_ws_id;
     sb_thi_vec scripts, calls;
     uint64_t next_call_id;
 
@@ -74,6 +79,11 @@ struct sb_th {
 
     sb_thi_vec subs, metrics;
     uint64_t event_seq;
+
+    sb_thi_vec bot_actions;   /* sb_th_bot_action * */
+    sb_thi_vec released;      /* char *: conversations no longer held */
+    sb_thi_vec conversations; /* struct conv *: conversation_get answers */
+    sb_thi_vec typing;        /* sb_th_typing * */
 };
 
 /* The descriptor has callback f: within its struct_size and set (the core
@@ -115,6 +125,11 @@ void sb_thi_time_drop(sb_th *th);
 void sb_thi_kv_fill(sb_host *h);
 void sb_thi_kv_free(sb_th *th);
 void sb_thi_route_fill(sb_host *h);
+/* Answers open request reply_id with 101 for ws_accept and returns its
+ * reply; NULL when the request is not open (SB_ERR_HANDLE in *st) or is no
+ * GET with the upgrade headers (answered 400, SB_ERR_INVALID in *st). */
+const sb_th_reply *sb_thi_http_upgrade(sb_th *th, uint64_t reply_id,
+                                       sb_status *st);
 void sb_thi_http_drop_routes(sb_th *th);
 void sb_thi_route_free(sb_th *th);
 void sb_thi_call_fill(sb_host *h);
@@ -126,6 +141,17 @@ void sb_thi_inbound_finish(void *rec, sb_status st);
 void sb_thi_inbound_dup(void *rec, sb_thi_pend *p, sb_status st);
 void sb_thi_channel_cancel_open(sb_th *th);
 void sb_thi_channel_free(sb_th *th);
+void sb_thi_ws_fill(sb_host *h);
+/* Runs the on_close of a socket whose close handshake (PEND_WS_CLOSE) ends. */
+void sb_thi_ws_closed(void *sock);
+/* Closes every socket still open with 1001 (the instance stops). */
+void sb_thi_ws_stop(sb_th *th);
+void sb_thi_ws_free(sb_th *th);
+void sb_thi_bot_fill(sb_host *h);
+void sb_thi_bot_free(sb_th *th);
+/* 1 when s is a JSON object whose values are strings, numbers, true,
+ * false or null (what bot_set_attributes accepts). */
+int sb_thi_json_flat_object(const char *s);
 void sb_thi_events_fill(sb_host *h);
 void sb_thi_events_drop(sb_th *th);
 void sb_thi_events_free(sb_th *th);

@@ -1,8 +1,9 @@
-/* Test host: the plugin's HTTP routes, requests sent to them by the test,
- * and the replies. */
+/* Test host: the plugin's HTTP routes, requests sent to them by the test
+ * (with the API's caller and its checks), and the replies. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "th_internal.h"
 
@@ -18,7 +19,11 @@ typedef struct request {
     sb_th_reply pub; /* first: the test holds a pointer to it */
     uint64_t id;
     int abandoned;
+    int upgrade;     /* a GET with the WebSocket upgrade headers */
 } request;
+
+#define AUTH_FLAGS \
+    (SB_ROUTE_AUTH_OPERATOR | SB_ROUTE_AUTH_SUPERVISOR | SB_ROUTE_AUTH_ADMIN)
 
 static void route_free(route *r)
 {
@@ -32,12 +37,19 @@ static sb_status h_http_route(sb_ctx *ctx, const char *method, const char *path,
 {
     sb_th *th = sb_thi_enter(ctx, "http_route");
     if (!th) return SB_ERR_HANDLE;
+    /* AUTH flags count on API routes only (ignored elsewhere, as in the
+     * core). /api/v1 itself and /api/v1/ws are the core's. */
+    unsigned api = flags & SB_ROUTE_API;
     if (!path || (*path && *path != '/') || !handler ||
-        (flags & ~(unsigned)(SB_ROUTE_PAGE | SB_ROUTE_PREFIX)))
+        (flags & ~(unsigned)(SB_ROUTE_PAGE | SB_ROUTE_PREFIX | SB_ROUTE_API |
+                             AUTH_FLAGS)) ||
+        (api && (flags & SB_ROUTE_PAGE)))
         return SB_ERR_INVALID;
+    if (api && (!*path || strcmp(path, "/ws") == 0)) return SB_ERR_EXISTS;
     sb_status st = sb_thi_fault(th, "http_route");
     if (st != SB_OK) return st;
-    char *full = flags & SB_ROUTE_PAGE
+    char *full = api ? sb_thi_printf("/api/v1%s", path)
+                 : flags & SB_ROUTE_PAGE
                      ? sb_thi_printf("/%s%s", th->plugin_name, path)
                      : sb_thi_printf("/hooks/%s/%s%s", th->plugin_name,
                                      th->instance, path);
@@ -174,7 +186,75 @@ static sb_status h_http_error(sb_ctx *ctx, uint64_t reply_id, int status,
     return SB_OK;
 }
 
+const sb_th_reply *sb_thi_http_upgrade(sb_th *th, uint64_t reply_id,
+                                       sb_status *st)
+{
+    request *q = find_open(th, reply_id, "ws_accept");
+    if (!q) {
+        *st = SB_ERR_HANDLE;
+        return NULL;
+    }
+    if (!q->upgrade) {
+        fill_error(q, 400, "bad_request", "not a WebSocket upgrade request");
+        *st = SB_ERR_INVALID;
+        return NULL;
+    }
+    fill(q, 101, NULL, NULL, 0, NULL, 0);
+    *st = SB_OK;
+    return &q->pub;
+}
+
 /* ---- requests from the test ------------------------------------------------- */
+
+static const char *header(const sb_header *hs, size_t n, const char *name)
+{
+    for (size_t i = 0; hs && i < n; i++)
+        if (hs[i].name && hs[i].value && strcasecmp(hs[i].name, name) == 0)
+            return hs[i].value;
+    return NULL;
+}
+
+static int is_upgrade(const char *method, const sb_header *hs, size_t n)
+{
+    const char *up = header(hs, n, "Upgrade"), *key = header(hs, n, "Sec-WebSocket-Key");
+    return strcmp(method, "GET") == 0 && up && strcasecmp(up, "websocket") == 0 &&
+           key && *key;
+}
+
+sb_status sb_th_http_auth(sb_th *th, const char *role, const char *user)
+{
+    if (role && (!user || (strcmp(role, "admin") != 0 &&
+                           strcmp(role, "supervisor") != 0 &&
+                           strcmp(role, "operator") != 0)))
+        return SB_ERR_INVALID;
+    free(th->auth_role);
+    free(th->auth_user);
+    th->auth_role = sb_thi_strdup(role);
+    th->auth_user = role ? sb_thi_strdup(user) : NULL;
+    return SB_OK;
+}
+
+/* The core's check of an API route's AUTH flags; 1 when the caller may
+ * pass, else q is answered 401 or 403. */
+static int auth_passes(const sb_th *th, const route *r, request *q)
+{
+    unsigned f = r->flags & AUTH_FLAGS;
+    if (!f) return 1;
+    const char *role = th->auth_role;
+    if (!role) {
+        fill_error(q, 401, "unauthorized", "a valid bearer token is required");
+        return 0;
+    }
+    int admin = strcmp(role, "admin") == 0;
+    int ok = (f & SB_ROUTE_AUTH_ADMIN) ? admin
+             : (f & SB_ROUTE_AUTH_SUPERVISOR) ? admin || strcmp(role, "supervisor") == 0
+                                              : 1;
+    if (ok) return 1;
+    fill_error(q, 403, "forbidden", (f & SB_ROUTE_AUTH_ADMIN)
+                                        ? "admins only"
+                                        : "supervisors and admins only");
+    return 0;
+}
 
 /* The best route for path and method: exact beats prefix, longer beats
  * shorter. *path_known tells a 405 from a 404 when there is none. */
@@ -228,18 +308,28 @@ const sb_th_reply *sb_th_http_request(sb_th *th, const char *method,
         free(path);
         return &q->pub;
     }
+    int api = (r->flags & SB_ROUTE_API) != 0;
+    if (api && !auth_passes(th, r, q)) {
+        free(path);
+        return &q->pub;
+    }
+    q->upgrade = is_upgrade(method, headers, n_headers);
     /* Fresh copies freed right after the call: a plugin keeping a borrowed
      * pointer reads freed memory, which AddressSanitizer reports. */
     char *body_copy = sb_thi_memdup(body, body ? body_len : 0);
     char *method_copy = sb_thi_strdup(method), *sub_copy = sb_thi_strdup(sub);
     char *query = sb_thi_strdup(qm ? qm + 1 : "");
+    char *role = api ? sb_thi_strdup(th->auth_role) : NULL;
+    char *user = api ? sb_thi_strdup(th->auth_user) : NULL;
     sb_http_request req = {
         .struct_size = sizeof req, .method = method_copy, .path = path,
         .subpath = sub_copy, .query = query, .headers = headers,
         .n_headers = headers ? n_headers : 0, .body = body_copy,
         .body_len = body ? body_len : 0, .peer = "127.0.0.1:40000",
-        .reply_id = q->id};
+        .reply_id = q->id, .auth_role = role, .auth_user = user};
     r->handler(r->ud, &req);
+    free(role);
+    free(user);
     free(body_copy);
     free(method_copy);
     free(sub_copy);
@@ -278,6 +368,8 @@ void sb_thi_route_free(sb_th *th)
         free(q);
     }
     free(th->requests.v);
+    free(th->auth_role);
+    free(th->auth_user);
 }
 
 void sb_thi_route_fill(sb_host *h)

@@ -6,21 +6,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const {
-  buildDir, pluginsDir, startDaemon, runDaemon, request, setArgs, makeTempDir,
+  buildDir, pluginsDir, startDaemon, runDaemon, request, setArgs, makeTempDir, mixedPluginsDir,
 } = require('./lib/daemon');
 
 const fixtures = path.join(buildDir, 'test-plugins');
-
-// A plugins dir holding the real plugins and the fixtures side by side.
-function mixedPluginsDir() {
-  const dir = makeTempDir('sb-plugins-');
-  for (const src of [pluginsDir, fixtures]) {
-    for (const f of fs.readdirSync(src)) {
-      if (f.endsWith('.so')) fs.symlinkSync(path.join(src, f), path.join(dir, f));
-    }
-  }
-  return dir;
-}
 
 async function check(yaml, env = {}, extra = []) {
   const dir = makeTempDir();
@@ -88,7 +77,7 @@ describe('plugin loading', () => {
     ['missing', /plugin missing: cannot load .*missing\.so/],
     ['not_elf', /plugin not_elf: cannot load .*not_elf\.so/],
     ['no_entry', /not a Switchboard plugin \(no symbol sb_plugin_entry\)/],
-    ['bad_abi', /built for plugin ABI 2\.0, this host speaks 1\.0/],
+    ['bad_abi', /built for plugin ABI 2\.0, this host speaks 1\.1/],
     ['init_fail', /plugins\[0\]\.config\.reason: this plugin always fails/],
   ];
   for (const [name, re] of cases) {

@@ -88,7 +88,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_MAJOR 1
-#define SB_ABI_MINOR 0
+#define SB_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define SB_EXPORT __attribute__((visibility("default")))
@@ -182,12 +182,30 @@ typedef struct sb_http_request {
     /* Identifies the request for host->http_reply(). The reply may come
      * from this callback or later (e.g. after inbound() is stored). */
     uint64_t reply_id;
+    /* 1.1, SB_ROUTE_API routes only (NULL elsewhere): who called, from a
+     * valid bearer token (Authorization header or ?token=). role is
+     * "admin" | "supervisor" | "operator"; user is the operator's id or the
+     * API token's name. Both NULL without a valid token. Check
+     * SB_REQ_HAS(req, auth_role) before reading them. */
+    const char *auth_role;
+    const char *auth_user;
 } sb_http_request;
+
+#define SB_REQ_HAS(req, field) \
+    ((req)->struct_size >= offsetof(sb_http_request, field) + sizeof((req)->field))
 
 enum sb_route_flags {
     SB_ROUTE_HOOK = 0,    /* under /hooks/<plugin>/<instance> */
     SB_ROUTE_PAGE = 1,    /* under /<plugin> */
-    SB_ROUTE_PREFIX = 2   /* match the path and everything below it */
+    SB_ROUTE_PREFIX = 2,  /* match the path and everything below it */
+    /* 1.1: under /api/v1<path>, in the public API's namespace (e.g. a
+     * knowledge base's "/kb/faq/articles"). The core reads the bearer token
+     * and fills auth_role/auth_user. Without an AUTH flag any caller gets
+     * through (the plugin checks its own credentials, e.g. a bot token). */
+    SB_ROUTE_API = 4,
+    SB_ROUTE_AUTH_OPERATOR = 8,    /* 401 without a valid token (any role) */
+    SB_ROUTE_AUTH_SUPERVISOR = 16, /* 403 for operators */
+    SB_ROUTE_AUTH_ADMIN = 32       /* 403 for operators and supervisors */
 };
 
 /* Called on the loop. `req` is borrowed for the call. The handler must
@@ -315,6 +333,49 @@ typedef struct sb_event {
 } sb_event;
 
 typedef void (*sb_event_cb)(void *ud, const sb_event *ev);
+
+/* ------------------------------------------------------------------------ */
+/* WebSockets served by a plugin (1.1).                                       */
+/* ------------------------------------------------------------------------ */
+/* A complete message (text is valid UTF-8); `data` borrowed for the call. */
+typedef void (*sb_ws_message_cb)(void *ud, uint64_t ws_id, int binary,
+                                 const char *data, size_t len);
+/* The socket is gone (closed by either side, dropped as a slow reader).
+ * Exactly once per accepted socket; ws_id is stale afterwards. Sockets
+ * still open when the instance stops get it with code 1001 just before
+ * the plugin's stop(). */
+typedef void (*sb_ws_close_cb)(void *ud, uint64_t ws_id, int code);
+
+/* ------------------------------------------------------------------------ */
+/* Bots (1.1). A bot instance meets the new conversations of the channel    */
+/* instances and groups that name it (`bot: <plugin>/<instance>` in config  */
+/* or a group's "bot" in the API). While the conversation's status is      */
+/* "bot" every client message goes to the bot's bot_event(); the bot acts  */
+/* through the host's bot_* functions. A hand-off (by the bot, or by the    */
+/* core when the bot fails) routes the conversation to operators.           */
+/* ------------------------------------------------------------------------ */
+typedef enum sb_bot_event_kind {
+    SB_BOT_START = 0,   /* a new conversation: `text`/`button_id` is its first message */
+    SB_BOT_MESSAGE = 1  /* a later client message */
+} sb_bot_event_kind;
+
+typedef struct sb_bot_event {
+    uint32_t struct_size;
+    sb_bot_event_kind kind;
+    const char *conversation_id;
+    const char *client_id;
+    const char *channel;       /* the channel's plugin name: "telegram" */
+    const char *instance;      /* the channel's instance */
+    const char *message_id;
+    const char *text;          /* may be NULL (a button, media) */
+    const char *button_id;     /* a pressed button, may be NULL */
+    const char *message_json;  /* the stored message (api.md shape) */
+} sb_bot_event;
+
+typedef enum sb_scope {
+    SB_SCOPE_CLIENT = 0,       /* the client's profile */
+    SB_SCOPE_CONVERSATION = 1  /* this conversation only */
+} sb_scope;
 typedef void (*sb_timer_cb)(void *ud, uint64_t timer_id);
 typedef void (*sb_post_cb)(void *ud);
 typedef void (*sb_done_cb)(void *ud, sb_status status);
@@ -455,6 +516,62 @@ struct sb_host {
      * sb_plugin_<name>{plugin="..",instance=".."}. `name` must match
      * [a-z_][a-z0-9_]*, at most 64 per instance. */
     sb_status (*metric_add)(sb_ctx *ctx, const char *name, double delta);
+
+    /* ==== ABI 1.1 =========================================================
+     * Check SB_HOST_HAS(host, field) before calling any of these. */
+
+    /* -- WebSockets --------------------------------------------------------
+     * Upgrades a GET request (its reply_id, from a route of this instance)
+     * to a WebSocket: the host answers 101 and returns the socket's id, or
+     * 0 when the request carries no valid upgrade (the host has answered
+     * 400 then). Callbacks run on the loop. */
+    uint64_t (*ws_accept)(sb_ctx *ctx, uint64_t reply_id, sb_ws_message_cb on_message,
+                          sb_ws_close_cb on_close, void *ud);
+    /* Queues one text message (copied). SB_ERR_HANDLE when gone; SB_ERR_FULL
+     * when the peer reads too slowly (it is closed). */
+    sb_status (*ws_send)(sb_ctx *ctx, uint64_t ws_id, const char *text, size_t len);
+    /* Starts the close handshake; on_close follows. */
+    sb_status (*ws_close)(sb_ctx *ctx, uint64_t ws_id, int code, const char *reason);
+
+    /* -- bots --------------------------------------------------------------
+     * These act on a conversation held by this bot instance (status "bot",
+     * met by this instance): SB_ERR_STATE otherwise (handed off, closed),
+     * SB_ERR_NOT_FOUND for an unknown id. Each change is stored with the
+     * conversation's history, so the operator who takes over sees it. */
+
+    /* A message from the bot to the client (text and/or up to 20 buttons;
+     * button ids <= 256 bytes come back as sb_bot_event.button_id). */
+    sb_status (*bot_reply)(sb_ctx *ctx, const char *conversation_id, const char *text,
+                           const sb_button *buttons, size_t n_buttons);
+    /* Merges a JSON object {"key": "value" | number | bool | null} into the
+     * client's or the conversation's attributes (null removes a key). */
+    sb_status (*bot_set_attributes)(sb_ctx *ctx, const char *conversation_id,
+                                    sb_scope scope, const char *json_object);
+    /* Adds one tag (1..64 bytes) to the client or the conversation. */
+    sb_status (*bot_add_tag)(sb_ctx *ctx, const char *conversation_id, sb_scope scope,
+                             const char *tag);
+    /* Hands the conversation to operators: to group_id (NULL = the group
+     * its channel instance names, else routing.default_group), needing
+     * `skill` at `skill_level` (skill NULL = none). `reason` (<= 512
+     * bytes, shown to the operator in the history) says why. */
+    sb_status (*bot_handoff)(sb_ctx *ctx, const char *conversation_id, const char *group_id,
+                             const char *skill, int skill_level, const char *reason);
+    /* Closes the conversation; with ask_rating the client is asked to rate
+     * it (buttons 1..5). */
+    sb_status (*bot_close)(sb_ctx *ctx, const char *conversation_id, int ask_rating);
+    /* Copies {"conversation":{..},"client":{..}} (api.md shapes) into buf
+     * (capacity cap), NUL-terminated; *len set to the length without the
+     * NUL. SB_ERR_TOO_BIG with *len set when cap is too small. Works for any
+     * conversation, held by this bot or not. */
+    sb_status (*conversation_get)(sb_ctx *ctx, const char *conversation_id, char *buf,
+                                  size_t cap, size_t *len);
+
+    /* -- channels, 1.1 -------------------------------------------------------
+     * What the client (external_id in this channel instance) is typing now,
+     * shown live to the operator of its open conversation ("" = stopped).
+     * Not stored. Text cut at 1024 bytes. SB_ERR_NOT_FOUND when the client
+     * has no open conversation. */
+    sb_status (*client_typing)(sb_ctx *ctx, const char *external_id, const char *text);
 };
 
 /* True when the host table has the function `field` (added in a later
@@ -497,6 +614,13 @@ typedef struct sb_plugin {
      * request and return SB_SEND_ACCEPTED, then call host->send_result(op,
      * ...) exactly once. */
     sb_send_accept (*send)(void *state, const sb_outbound *msg, uint64_t op);
+
+    /* 1.1, bots only (mandatory for SB_KIND_BOT). A client message for a
+     * conversation this instance holds; `ev` borrowed for the call. Answer
+     * through host->bot_*(), now or later. Returning an error hands the
+     * conversation to operators at once (a failing bot never leaves a
+     * client without an answer). */
+    sb_status (*bot_event)(void *state, const sb_bot_event *ev);
 } sb_plugin;
 
 #define SB_PLUGIN_HEADER(name_, version_, kind_)                             \

@@ -23,7 +23,8 @@ const q = (s) => JSON.stringify(String(s));
 
 /**
  * A config for an engine test daemon.
- *   instances: [{instance, callbackUrl, group, secret (default SECRET; null = none)}]
+ *   instances: [{instance, callbackUrl, group, bot ("plugin/instance" meeting new
+ *               conversations), secret (default SECRET; null = none)}]
  *   groups:    [{id, name, strategy, max_per_operator}]
  *   defaultGroup (default: the first group's id), tokenTtl ('2s'), bootstrap
  *   ({login, password} or null), extra (YAML appended verbatim).
@@ -48,6 +49,7 @@ function engineConfig({ instances = [], groups = [], defaultGroup, tokenTtl, boo
       const cfg = [`callback_url: ${q(i.callbackUrl)}`, 'timeout: 2s'];
       if (secret) cfg.push(`secret: ${q(secret)}`);
       if (i.group) cfg.push(`group: ${q(i.group)}`);
+      if (i.bot) cfg.push(`bot: ${q(i.bot)}`);
       lines.push(`  - { name: apichannel, instance: ${q(i.instance)}, config: { ${cfg.join(', ')} } }`);
     }
   }

@@ -344,8 +344,24 @@ function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10000 } 
   });
 }
 
+/**
+ * A plugins dir holding the real plugins (<build>/plugins) and the test
+ * fixtures (<build>/test-plugins) side by side, as symlinks; removed with
+ * the other temp dirs.
+ */
+function mixedPluginsDir() {
+  const dir = makeTempDir('sb-plugins-');
+  for (const src of [pluginsDir, path.join(buildDir, 'test-plugins')]) {
+    for (const f of fs.readdirSync(src)) {
+      if (f.endsWith('.so')) fs.symlinkSync(path.join(src, f), path.join(dir, f));
+    }
+  }
+  return dir;
+}
+
 module.exports = {
   repoRoot,
+  mixedPluginsDir,
   buildDir,
   binary,
   pluginsDir,
