@@ -184,6 +184,7 @@ typedef struct sb_group_conf {
     char *strategy;           /* least_busy|round_robin|longest_idle|skills|manual,
                                  default least_busy */
     int64_t max_per_operator; /* >= 1, default 3 */
+    char *bot;                /* "plugin/instance" meeting its new conversations, or NULL */
 } sb_group_conf;
 
 typedef struct sb_config {

@@ -396,6 +396,15 @@ static int read_group(loader *L, sb_node *item, size_t i)
         return -1;
     if (g->max_per_operator < 1)
         return sb_node_errf(n, mpath, L->err, L->errlen, "must be at least 1");
+    join(mpath, sizeof mpath, path, "bot");
+    if ((n = opt(item, "bot")) && !n->is_null) {
+        if (sb_node_str(n, mpath, &s, L->err, L->errlen) != 0) return -1;
+        const char *slash = strchr(s, '/');
+        if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+            return sb_node_errf(n, mpath, L->err, L->errlen,
+                                "expected \"<plugin>/<instance>\" of a bot");
+        if (dup_into(L, &g->bot, s) != 0) return -1;
+    }
     return 0;
 }
 
@@ -490,6 +499,7 @@ void sb_config_free(sb_config *cfg)
         free(cfg->routing.groups[i].id);
         free(cfg->routing.groups[i].name);
         free(cfg->routing.groups[i].strategy);
+        free(cfg->routing.groups[i].bot);
     }
     free(cfg->routing.groups);
     memset(cfg, 0, sizeof *cfg);

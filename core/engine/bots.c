@@ -34,9 +34,12 @@ const char *sb_eng_bot_of(sb_engine *e, const char *plugin, const char *instance
 {
     for (size_t i = 0; i < e->rt.n_inst; i++)
         if (strcmp(e->rt.inst[i].plugin, plugin) == 0 &&
-            strcmp(e->rt.inst[i].instance, instance) == 0)
+            strcmp(e->rt.inst[i].instance, instance) == 0 && e->rt.inst[i].bot)
             return e->rt.inst[i].bot;
-    return NULL;
+    /* else the bot of the group the conversation will go to */
+    rt_group *g = sb_eng_rt_group(e, sb_eng_rt_instance_group(e, plugin, instance));
+    if (!g) g = sb_eng_rt_group(e, e->rt.default_group);
+    return g ? g->bot : NULL;
 }
 
 sb_status sb_eng_bot_input(sb_engine *e, const sb_eng_conv *c, const sb_eng_msg *m, bool start)

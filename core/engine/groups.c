@@ -9,14 +9,14 @@
 /* Groups: stored records, the sorted in-memory table, CRUD, the config's
  * groups and the channel instances' groups. */
 
-enum { GROUP_V = 1, GROUP_N = 12 };
+enum { GROUP_V = 2, GROUP_N = 13 };
 #define DAY_MS (24LL * 3600 * 1000)
 #define MAX_MSG 4096
 
 static const char *const k_keys[] = {
     "id", "name", "strategy", "max_per_operator", "reassign_after", "close_after",
     "close_message", "queue_message", "offline_message", "business_hours", "required_skill",
-    NULL};
+    "bot", NULL};
 
 /* ---- the stored fields -------------------------------------------------- */
 
@@ -28,7 +28,9 @@ static void fields_free(rt_group *g)
     free(g->offline_msg);
     free(g->hours_json);
     free(g->req_skill);
+    free(g->bot);
     g->name = g->close_msg = g->queue_msg = g->offline_msg = g->hours_json = g->req_skill = NULL;
+    g->bot = NULL;
 }
 
 /* dst gets copies of src's stored fields (strings duplicated). */
@@ -50,7 +52,8 @@ static sb_status fields_copy(rt_group *dst, const rt_group *src)
     dst->offline_msg = sb_eng_xstrdup(src->offline_msg);
     dst->hours_json = sb_eng_xstrdup(src->hours_json);
     dst->req_skill = sb_eng_xstrdup(src->req_skill);
-    if ((src->name && !dst->name) || (src->close_msg && !dst->close_msg) ||
+    dst->bot = sb_eng_xstrdup(src->bot);
+    if ((src->bot && !dst->bot) || (src->name && !dst->name) || (src->close_msg && !dst->close_msg) ||
         (src->queue_msg && !dst->queue_msg) || (src->offline_msg && !dst->offline_msg) ||
         (src->hours_json && !dst->hours_json) || (src->req_skill && !dst->req_skill)) {
         fields_free(dst);
@@ -69,8 +72,9 @@ static void fields_move(rt_group *dst, rt_group *src)
     dst->offline_msg = src->offline_msg;
     dst->hours_json = src->hours_json;
     dst->req_skill = src->req_skill;
+    dst->bot = src->bot;
     src->name = src->close_msg = src->queue_msg = src->offline_msg = src->hours_json =
-        src->req_skill = NULL;
+        src->req_skill = src->bot = NULL;
     dst->strategy = src->strategy;
     dst->max_per_op = src->max_per_op;
     dst->reassign_after = src->reassign_after;
@@ -108,6 +112,7 @@ static sb_status group_save(sb_engine *e, const rt_group *g)
     sb_rec_str(w, g->req_skill);
     sb_rec_i64(w, g->req_level);
     sb_rec_i64(w, g->created_at);
+    sb_rec_str(w, g->bot);
     const void *data;
     size_t len;
     sb_status s = sb_rec_end(w, &data, &len);
@@ -136,6 +141,7 @@ static sb_status group_decode(const void *val, size_t len, rt_group *g)
     g->req_skill = sb_eng_rd_dup(&r, &nomem);
     g->req_level = (int)sb_rec_next_i64(&r, 0);
     g->created_at = sb_rec_next_i64(&r, 0);
+    g->bot = sb_eng_rd_dup(&r, &nomem);
     sb_status s = sb_rec_close(&r) != SB_OK ? SB_ERR_IO : nomem ? SB_ERR_NOMEM : SB_OK;
     if (s == SB_OK && g->hours_json) {
         json_t *h = json_loads(g->hours_json, 0, NULL);
@@ -231,14 +237,14 @@ json_t *sb_eng_group_json(sb_engine *e, const rt_group *g)
     json_t *skill = g->req_skill
                         ? json_pack("{s:s, s:i}", "name", g->req_skill, "level", g->req_level)
                         : json_null();
-    json_t *o = json_pack("{s:s, s:s?, s:s, s:i, s:I, s:I, s:s?, s:s?, s:s?, s:o?, s:o?, s:o}",
+    json_t *o = json_pack("{s:s, s:s?, s:s, s:i, s:I, s:I, s:s?, s:s?, s:s?, s:o?, s:o?, s:s?, s:o}",
                           "id", g->id, "name", g->name, "strategy",
                           sb_eng_rt_strategy_name(g->strategy), "max_per_operator",
                           (int)g->max_per_op, "reassign_after", (json_int_t)g->reassign_after,
                           "close_after", (json_int_t)g->close_after, "close_message",
                           g->close_msg, "queue_message", g->queue_msg, "offline_message",
                           g->offline_msg, "business_hours", hours, "required_skill", skill,
-                          "created_at", sb_eng_json_time(g->created_at));
+                          "bot", g->bot, "created_at", sb_eng_json_time(g->created_at));
     json_t *st = o ? sb_eng_rt_stats_json(e, (rt_group *)g) : NULL;
     if (!o || !st || json_object_update(o, st) != 0) {
         json_decref(o);
@@ -289,6 +295,15 @@ static sb_status apply(json_t *o, rt_group *d, char *err, size_t errlen)
         char *txt = s == SB_OK && d->has_hours ? json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         if (s == SB_OK && d->has_hours && !txt) s = SB_ERR_NOMEM;
         if (s == SB_OK) { free(d->hours_json); d->hours_json = txt; }
+    }
+    str = NULL;
+    if (s == SB_OK && (s = sb_eng_in_str(o, "bot", 0, 2 * RT_ID_MAX + 1, true, &str, &set, err,
+                                         errlen)) == SB_OK && set) {
+        const char *slash = str ? strchr(str, '/') : NULL;
+        if (str && *str && (!slash || slash == str || !slash[1] || strchr(slash + 1, '/')))
+            s = sb_eng_bad(err, errlen, "bot", "must be \"<plugin>/<instance>\" or null");
+        else if (sb_eng_set_str(&d->bot, str && *str ? str : NULL) != SB_OK)
+            s = SB_ERR_NOMEM;
     }
     json_t *rs = json_object_get(o, "required_skill");
     if (s == SB_OK && rs) {
@@ -487,8 +502,9 @@ sb_status sb_engine_configure_routing(sb_engine *e, const struct sb_config *cfg,
                     i, gc->id);
             continue;
         }
-        json_t *o = json_pack("{s:s?, s:s?, s:I}", "name", gc->name, "strategy", gc->strategy,
-                              "max_per_operator", (json_int_t)(gc->max_per_operator > 0 ? gc->max_per_operator : 3));
+        json_t *o = json_pack("{s:s?, s:s?, s:I, s:s?}", "name", gc->name, "strategy", gc->strategy,
+                              "max_per_operator", (json_int_t)(gc->max_per_operator > 0 ? gc->max_per_operator : 3),
+                              "bot", gc->bot);
         char *ignored = NULL;
         s = o ? create(e, gc->id, o, &ignored, err, errlen) : SB_ERR_NOMEM;
         free(ignored);

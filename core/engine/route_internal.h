@@ -73,6 +73,7 @@ struct rt_group {
     int16_t open_min[7], close_min[7]; /* per weekday (0 = Monday); -1 closed */
     char *req_skill;                 /* NULL = none */
     int req_level;
+    char *bot;                       /* "plugin/instance" meeting its new conversations */
     /* in memory */
     sb_eng_tree queue, avail;
     rt_skillset *sk;
@@ -224,7 +225,7 @@ rt_inst_group *sb_eng_rt_inst_entry(sb_engine *e, const char *plugin, const char
 
 /* ---- bots.c ------------------------------------------------------------- */
 /* The bot ("plugin/instance") meeting new conversations of a channel
- * instance, or NULL. */
+ * instance: the instance's own, else its group's; NULL for none. */
 const char *sb_eng_bot_of(sb_engine *e, const char *plugin, const char *instance);
 /* Emits bot.input for a client message m in a conversation a bot holds. */
 sb_status sb_eng_bot_input(sb_engine *e, const sb_eng_conv *c, const sb_eng_msg *m, bool start);

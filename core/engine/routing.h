@@ -60,7 +60,7 @@
  *              load, status_since, last_assigned_at, created_at}
  *              (the password hash is never rendered)
  *   group     {id, name, strategy, max_per_operator, reassign_after, close_after,
- *              close_message, queue_message, offline_message,
+ *              close_message, queue_message, offline_message, bot,
  *              business_hours: null | {"utc_offset": "+03:00",
  *                  "mon": "09:00-18:00", ..., "sun": null},
  *              required_skill: null | {"name": "english", "level": 3},
@@ -102,7 +102,8 @@ sb_status sb_engine_set_instance_group(sb_engine *e, const char *plugin,
 
 /* ---- bots ----------------------------------------------------------------
  * A channel instance may name a bot ("plugin/instance", from `bot:` in its
- * plugins[] entry) that meets its new conversations: they start with status
+ * config section) that meets its new conversations, else the group they go
+ * to may (group "bot", API or config): they start with status
  * "bot" and conversation.bot set, sit in no queue, and each client message
  * in them is emitted (after the commit, like every event) as
  *   bot.input {"bot", "kind": "start"|"message", "conversation_id",

@@ -44,6 +44,39 @@ static void a_bot_meets_new_conversations_and_gets_each_message(void **state)
     h_close(h);
 }
 
+static void a_group_may_name_the_bot_for_instances_without_one(void **state)
+{
+    (void)state;
+    harness *h = setup();
+    char conv[32], buf[64], *out = NULL, err[256] = "";
+    const char *bad = "{\"bot\":\"nobot\"}";
+    assert_int_equal(sb_engine_group_update(h->e, "support", bad, strlen(bad), &out, err, sizeof err),
+                     SB_ERR_INVALID);
+    assert_non_null(strstr(err, "bot"));
+    const char *good = "{\"bot\":\"buttonbot/menu\"}";
+    assert_int_equal(sb_engine_group_update(h->e, "support", good, strlen(good), &out, err, sizeof err),
+                     SB_OK);
+    json_t *g = h_parse(out);
+    assert_string_equal(h_str(g, "bot"), "buttonbot/menu");
+    json_decref(g);
+    h_step(h);
+    r_write(h, "second", "u-9", NULL, "hi", conv);
+    assert_string_equal(r_field(h, conv, "status", buf), "bot");
+    assert_string_equal(r_field(h, conv, "bot", buf), "buttonbot/menu");
+    /* the instance's own bot wins over its group's */
+    r_write(h, "main", "u-10", NULL, "hi", conv);
+    assert_string_equal(r_field(h, conv, "bot", buf), "textbot/faq");
+    /* and null turns the group's off */
+    const char *off = "{\"bot\":null}";
+    assert_int_equal(sb_engine_group_update(h->e, "support", off, strlen(off), &out, err, sizeof err),
+                     SB_OK);
+    free(out);
+    h_step(h);
+    r_write(h, "second", "u-11", NULL, "hi", conv);
+    assert_string_equal(r_field(h, conv, "status", buf), "queued");
+    h_close(h);
+}
+
 static void only_the_holding_bot_acts_and_a_handoff_routes_with_skill_and_note(void **state)
 {
     (void)state;
@@ -168,6 +201,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_bot_meets_new_conversations_and_gets_each_message),
+        cmocka_unit_test(a_group_may_name_the_bot_for_instances_without_one),
         cmocka_unit_test(only_the_holding_bot_acts_and_a_handoff_routes_with_skill_and_note),
         cmocka_unit_test(a_handoff_to_a_group_and_a_restart_keep_the_state),
         cmocka_unit_test(a_close_asks_for_a_rating_and_the_answer_lands_once),
