@@ -324,7 +324,7 @@ sb_status sb_http_listen(sb_http_server *srv, const char *addr, const char *tls_
                                                      : ((struct sockaddr_in *)&bound)->sin_port);
         if (!srv->port)
             srv->port = port;
-        sb_info("http", "listening on %s (port %d)%s", addr, port, tls ? ", TLS" : "");
+        sb_info("http", "bound %s (port %d)%s", addr, port, tls ? ", TLS" : "");
     }
     update_accept(srv);
     return SB_OK;
