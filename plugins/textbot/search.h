@@ -107,6 +107,15 @@ sb_status tb_search(tb_index *ix, const char *query, size_t limit,
  * string owned by the caller (free()), NULL on allocation failure. */
 char *tb_search_json(tb_index *ix, const char *query, size_t limit);
 
+/* Number of searchable words in a question after the cuts and folding of
+ * tb_search (stop words, emoji, markup and punctuation do not count): 0
+ * means there is nothing to search for, as opposed to no match. */
+size_t tb_query_terms(tb_index *ix, const char *query);
+
+/* The title of an article, or NULL when there is none with this id.
+ * Borrowed: valid until the article is replaced or removed. */
+const char *tb_index_title(const tb_index *ix, const char *id);
+
 void tb_index_stats(const tb_index *ix, tb_stats *st);
 
 #endif

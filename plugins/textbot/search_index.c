@@ -405,6 +405,13 @@ sb_status tb_index_del(tb_index *ix, const char *id)
     return SB_OK;
 }
 
+const char *tb_index_title(const tb_index *ix, const char *id)
+{
+    if (!ix || !id) return NULL;
+    uint32_t slot = id_find(ix, id, NULL);
+    return slot == UINT32_MAX ? NULL : ix->docs[slot].title;
+}
+
 void tb_index_stats(const tb_index *ix, tb_stats *st)
 {
     memset(st, 0, sizeof *st);

@@ -110,6 +110,19 @@ static size_t run(tb_index *ix, const char *query, size_t limit, uint32_t *slots
     return n;
 }
 
+size_t tb_query_terms(tb_index *ix, const char *query)
+{
+    if (!ix || !query) return 0;
+    size_t maxtok = ix->cfg.max_query_tokens < QUERY_TOKENS_CAP ? ix->cfg.max_query_tokens : QUERY_TOKENS_CAP;
+    tb_token tok[QUERY_TOKENS_CAP];
+    size_t nt = tb_normalize(query, strlen(query), ix->cfg.max_query_bytes, tok, maxtok);
+    size_t n = 0;
+    char term[TB_TOKEN_BYTES];
+    for (size_t i = 0; i < nt; i++)
+        if (tb_token_term(ix->stem, &tok[i], term, sizeof term)) n++;
+    return n;
+}
+
 sb_status tb_search(tb_index *ix, const char *query, size_t limit,
                     tb_result *results, size_t *n)
 {

@@ -241,6 +241,24 @@ static void test_json(void **st)
     free(j);
 }
 
+/* what the bot asks before searching: is there anything to search for? */
+static void test_query_terms_and_titles(void **st)
+{
+    tb_index *ix = *st;
+    assert_int_equal(tb_query_terms(ix, "как заблокировать карту"), 2);
+    assert_int_equal(tb_query_terms(ix, "фыва олдж"), 2);   /* words, if unknown ones */
+    assert_int_equal(tb_query_terms(ix, "🙂🙂 ?!"), 0);
+    assert_int_equal(tb_query_terms(ix, "<p>&nbsp;</p>"), 0);
+    assert_int_equal(tb_query_terms(ix, "и в на"), 0);
+    assert_int_equal(tb_query_terms(ix, ""), 0);
+    assert_int_equal(tb_query_terms(ix, NULL), 0);
+    assert_string_equal(tb_index_title(ix, "reissue"), "Перевыпуск карты");
+    assert_null(tb_index_title(ix, "nope"));
+    assert_null(tb_index_title(ix, NULL));
+    assert_int_equal(tb_index_del(ix, "reissue"), SB_OK);
+    assert_null(tb_index_title(ix, "reissue"));
+}
+
 static void test_many_articles(void **st)
 {
     (void)st;
@@ -277,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_update, setup, teardown),
         cmocka_unit_test(test_bad_articles_and_limits),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_terms_and_titles, setup, teardown),
         cmocka_unit_test(test_many_articles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
