@@ -134,6 +134,12 @@ sb_status sb_eng_client_resolve(sb_engine *e, const char *plugin, const char *in
     if (s != SB_OK && s != SB_ERR_NOT_FOUND) return s;
     bool known = s == SB_OK;
     if (!known && (s = by_contact(e, phone, email, &cid)) != SB_OK) return s;
+    /* a new account the channel links to another one joins its client */
+    if (!known && !cid && in->link_plugin && in->link_instance && in->link_external_id &&
+        *in->link_external_id) {
+        s = sb_eng_client_find(e, in->link_plugin, in->link_instance, in->link_external_id, &cid);
+        if (s != SB_OK && s != SB_ERR_NOT_FOUND) return s;
+    }
 
     if (cid) {
         s = sb_eng_client_load(e, cid, c);

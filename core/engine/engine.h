@@ -29,7 +29,9 @@
  *
  * Identity rules: a channel account (plugin, instance, external_id) names
  * one client. A new account whose phone (digits only) or e-mail
- * (lowercased) is already known joins that client. A client keeps at most
+ * (lowercased) is already known joins that client, as does a new account
+ * whose inbound links it to a known account of another channel
+ * (sb_inbound.link_*: a web-chat visitor who followed the site's deep link). A client keeps at most
  * 64 channel accounts in its record; past that a new account gets its own
  * profile. A client has one open conversation, shared by its channels:
  * replies go to the account it wrote from last.

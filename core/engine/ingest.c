@@ -76,6 +76,9 @@ static sb_status validate(sb_engine *e, const char *plugin, const char *instance
         (s = sb_eng_check_str(in->text, e->opt.max_text, false)) != SB_OK ||
         (s = sb_eng_check_str(in->button_id, SB_ENG_MAX_REF, false)) != SB_OK ||
         (s = sb_eng_check_str(in->edit_of, SB_ENG_MAX_REF, in->kind == SB_IN_EDIT)) != SB_OK ||
+        (s = sb_eng_check_str(in->link_plugin, SB_ENG_MAX_NAME, false)) != SB_OK ||
+        (s = sb_eng_check_str(in->link_instance, SB_ENG_MAX_NAME, false)) != SB_OK ||
+        (s = sb_eng_check_str(in->link_external_id, SB_ENG_MAX_REF, false)) != SB_OK ||
         (s = check_attachments(in, atts)) != SB_OK)
         return s;
     if (in->sent_at_ms < 0) return SB_ERR_INVALID;

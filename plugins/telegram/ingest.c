@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "tg.h"
 #include "wire.h"
 
@@ -63,6 +65,85 @@ static void stored(void *ud, sb_status st, const char *message_id, int duplicate
     free(f);
 }
 
+/* The start token of "/start <token>" (a deep link from the site's
+ * omnibutton), into tok; false when the text is something else. */
+static bool start_token(const char *text, char tok[65])
+{
+    if (!text || strncmp(text, "/start ", 7) != 0) return false;
+    const char *t = text + 7;
+    size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+    if (n < 8 || n > 64 || t[n]) return false;
+    memcpy(tok, t, n);
+    tok[n] = 0;
+    return true;
+}
+
+/* Hands a parsed update to the core; f is linked in on success. */
+static tg_ing hand_in(tg_state *s, tg_update *u, tg_inflight *f, char *why, size_t whylen)
+{
+    char button[300], edit_of[64];
+    if (u->callback_data) {
+        tg_key_lookup(s, u->callback_data, button, sizeof button);
+        u->msg.button_id = button;
+    }
+    if (u->msg.kind == SB_IN_EDIT) {
+        tg_edit_lookup(s, u->chat, u->edited_id, edit_of, sizeof edit_of);
+        u->msg.edit_of = edit_of;
+    }
+    if (u->callback_id) snprintf(f->callback_id, sizeof f->callback_id, "%s", u->callback_id);
+    sb_status st = s->h->inbound(s->ctx, &u->msg, stored, f);
+    if (st != SB_OK) {
+        snprintf(why, whylen, "update %" PRId64 " refused by the core: %s", u->update_id,
+                 s->h->strstatus(st));
+        return st == SB_ERR_INVALID || st == SB_ERR_TOO_BIG ? TG_ING_BAD : TG_ING_FAILED;
+    }
+    f->next = s->inflight;
+    s->inflight = f;
+    if (u->message_id) tg_edit_remember(s, u->chat, u->message_id, u->dedup_key);
+    return TG_ING_PENDING;
+}
+
+/* A "/start <token>" waiting for the web chat to name its visitor. */
+typedef struct {
+    tg_inflight *f;
+    json_t *update;
+} tg_link;
+
+static void linked(void *ud, uint64_t id, const sb_http_response *res)
+{
+    (void)id;
+    tg_link *l = ud;
+    tg_inflight *f = l->f;
+    tg_state *s = f->s;
+    sb_status st = res->status;
+    tg_update u;
+    json_t *who = NULL;
+    if (st == SB_OK && tg_parse_update(l->update, &u) == TG_UPD_INBOUND) {
+        who = res->http_status == 200 ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+        u.msg.link_plugin = json_string_value(json_object_get(who, "channel"));
+        u.msg.link_instance = json_string_value(json_object_get(who, "instance"));
+        u.msg.link_external_id = json_string_value(json_object_get(who, "external_id"));
+        if (!u.msg.link_external_id)
+            tg_log(s, SB_LOG_INFO, "start token not known to the web chat (HTTP %ld): "
+                   "the client starts a new profile", res->http_status);
+        char why[256];
+        tg_ing r = hand_in(s, &u, f, why, sizeof why);
+        if (r != TG_ING_PENDING) {
+            tg_log(s, SB_LOG_WARN, "%s", why);
+            st = r == TG_ING_BAD ? SB_ERR_INVALID : SB_ERR_IO;
+        }
+    } else if (st == SB_OK) {
+        st = SB_ERR_INVALID;
+    }
+    json_decref(who);
+    json_decref(l->update);
+    free(l);
+    if (st != SB_OK) { /* not handed in: the transport hears of it now */
+        f->cb(s, f->tag, st);
+        free(f);
+    }
+}
+
 tg_ing tg_ingest(tg_state *s, struct json_t *update, tg_ingest_cb cb, uint64_t tag, char *why,
                  size_t whylen)
 {
@@ -74,15 +155,6 @@ tg_ing tg_ingest(tg_state *s, struct json_t *update, tg_ingest_cb cb, uint64_t t
         tg_log(s, SB_LOG_DEBUG, "update %" PRId64 " skipped: %s", u.update_id, u.why);
         return TG_ING_SKIPPED;
     }
-    char button[300], edit_of[64];
-    if (u.callback_data) {
-        tg_key_lookup(s, u.callback_data, button, sizeof button);
-        u.msg.button_id = button;
-    }
-    if (u.msg.kind == SB_IN_EDIT) {
-        tg_edit_lookup(s, u.chat, u.edited_id, edit_of, sizeof edit_of);
-        u.msg.edit_of = edit_of;
-    }
     tg_inflight *f = calloc(1, sizeof *f);
     if (!f) {
         snprintf(why, whylen, "out of memory");
@@ -91,18 +163,26 @@ tg_ing tg_ingest(tg_state *s, struct json_t *update, tg_ingest_cb cb, uint64_t t
     f->s = s;
     f->cb = cb;
     f->tag = tag;
-    if (u.callback_id) snprintf(f->callback_id, sizeof f->callback_id, "%s", u.callback_id);
-    sb_status st = s->h->inbound(s->ctx, &u.msg, stored, f);
-    if (st != SB_OK) {
-        free(f);
-        snprintf(why, whylen, "update %" PRId64 " refused by the core: %s", u.update_id,
-                 s->h->strstatus(st));
-        return st == SB_ERR_INVALID || st == SB_ERR_TOO_BIG ? TG_ING_BAD : TG_ING_FAILED;
+    char tok[65], url[TG_MAX_URL + 80];
+    if (s->cfg.start_url[0] && u.msg.kind == SB_IN_MESSAGE && start_token(u.msg.text, tok)) {
+        /* Ask the web chat whose token it is first; the update is parsed
+         * again from its JSON when the answer comes. */
+        tg_link *l = malloc(sizeof *l);
+        snprintf(url, sizeof url, "%s/%s", s->cfg.start_url, tok);
+        sb_http_call call = {.struct_size = sizeof call, .method = "GET", .url = url,
+                             .timeout_ms = 5000, .max_response = 16 * 1024};
+        if (l) {
+            l->f = f;
+            l->update = json_incref(update);
+            if (s->h->http_call(s->ctx, &call, linked, l)) return TG_ING_PENDING;
+            json_decref(l->update);
+            free(l);
+        }
+        tg_log(s, SB_LOG_WARN, "start token lookup could not start: stored without a link");
     }
-    f->next = s->inflight;
-    s->inflight = f;
-    if (u.message_id) tg_edit_remember(s, u.chat, u.message_id, u.dedup_key);
-    return TG_ING_PENDING;
+    tg_ing r = hand_in(s, &u, f, why, whylen);
+    if (r != TG_ING_PENDING) free(f);
+    return r;
 }
 
 void tg_ingest_free_all(tg_state *s)

@@ -50,11 +50,11 @@ sb_status tg_read_config(tg_state *s, tg_config *c)
     const sb_host *h = s->h;
     sb_ctx *x = s->ctx;
     const char *token = NULL, *api = "https://api.telegram.org", *mode = "poll";
-    const char *secret = NULL, *pub = NULL;
+    const char *secret = NULL, *pub = NULL, *start = NULL;
     memset(c, 0, sizeof *c);
     c->poll_timeout_ms = 25000;
     c->max_file = 20ull * 1024 * 1024;
-    sb_status st[7] = {
+    sb_status st[8] = {
         h->config_string(x, "token", &token),
         h->config_string(x, "api_url", &api),
         h->config_string(x, "mode", &mode),
@@ -62,9 +62,14 @@ sb_status tg_read_config(tg_state *s, tg_config *c)
         h->config_string(x, "public_url", &pub),
         h->config_duration(x, "poll_timeout", &c->poll_timeout_ms),
         h->config_size(x, "max_file", &c->max_file),
+        h->config_string(x, "start_url", &start),
     };
     bool bad = false;
-    for (int i = 0; i < 7; i++) bad |= failed(st[i]); /* the host said why */
+    for (int i = 0; i < 8; i++) bad |= failed(st[i]); /* the host said why */
+    if (start && !url_ok(start, c->start_url, sizeof c->start_url)) {
+        h->config_error(x, "start_url", "expected an http:// or https:// URL");
+        bad = true;
+    }
     if (!token) {
         h->config_error(x, "token", "required: the bot's token from @BotFather");
         bad = true;

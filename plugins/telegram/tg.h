@@ -35,6 +35,10 @@ typedef struct tg_config {
     char public_url[TG_MAX_URL + 1];  /* without a trailing '/' */
     uint64_t poll_timeout_ms;
     uint64_t max_file;
+    /* "" or the URL a "/start <token>" is looked up at (the web chat's
+     * GET .../webchat/api/start/<token>), to continue a site visitor's
+     * history here */
+    char start_url[TG_MAX_URL + 1];
 } tg_config;
 
 typedef struct tg_inflight tg_inflight; /* ingest.c */

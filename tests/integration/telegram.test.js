@@ -267,3 +267,59 @@ describe('Telegram against the fake Bot API', () => {
     assert.equal(ev.message.text, 'after the conflict');
   });
 });
+
+describe('a site visitor follows the omnibutton into Telegram', () => {
+  const LTOKEN = '7770002:link-token_Z';
+  const KEY = 'it-site-key-1';
+  let fake, d, ws;
+  before(async () => {
+    fake = await startTelegramFake({ token: LTOKEN });
+    const port = await freePort();
+    const site = [
+      '  - name: webchat', '    instance: site', '    config:', `      site_key: ${KEY}`,
+      '      channels:', '        - { kind: webchat, title: Chat }',
+      '        - { kind: telegram, title: Telegram, url: "https://t.me/it_bot?start={token}" }',
+    ].join('\n');
+    const config = telegramConfig({
+      apiUrl: fake.url, token: LTOKEN,
+      extra: { poll_timeout: '1s', start_url: `"http://127.0.0.1:${port}/webchat/api/start"` },
+    }) + `${site}\n`;
+    d = await startDaemon({ config, set: { 'http.listen': `127.0.0.1:${port}` } });
+    ws = await connectWs(wsUrl(d));
+  });
+  after(async () => {
+    if (ws) await ws.close();
+    if (d) await d.cleanup();
+    if (fake) await fake.close();
+  });
+
+  const post = (path, body) => request(`${d.url}${path}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const tgMessage = (chat, text) => ({
+    message: { message_id: Math.floor(Math.random() * 1e6) + 1, from: { id: chat, is_bot: false, first_name: 'Site' },
+      chat: { id: chat, type: 'private' }, date: Math.floor(Date.now() / 1000), text },
+  });
+
+  test('the start token joins the Telegram account to the visitor: one client, one history', async () => {
+    const s = await post(`/webchat/api/session?k=${KEY}`, {});
+    assert.equal(s.status, 200, s.body);
+    const link = s.json.config.channels.find((c) => c.kind === 'telegram').url;
+    const token = new URL(link).searchParams.get('start');
+    assert.match(token, /^[A-Za-z0-9_-]{8,64}$/);
+    const v = encodeURIComponent(s.json.visitor);
+    const m = await post(`/webchat/api/message?k=${KEY}&v=${v}`, { id: 'site-1', text: 'вопрос с сайта' });
+    assert.equal(m.status, 200, m.body);
+    const siteEv = await ws.next(inbound((x) => x.text === 'вопрос с сайта'), 10000);
+
+    fake.pushUpdate(tgMessage(4242, `/start ${token}`));
+    const tgEv = await ws.next(inbound((x) => x.channel === 'telegram'), 10000);
+    assert.equal(tgEv.message.client_id, siteEv.message.client_id, 'the same client');
+    assert.equal(tgEv.conversation_id, siteEv.conversation_id, 'the conversation continues');
+
+    // an unknown token: stored all the same, as a new client
+    fake.pushUpdate(tgMessage(4343, '/start unknownTokenXYZ123'));
+    const other = await ws.next(inbound((x) => x.text === '/start unknownTokenXYZ123'), 10000);
+    assert.notEqual(other.message.client_id, siteEv.message.client_id);
+  });
+});

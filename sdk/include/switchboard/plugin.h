@@ -285,6 +285,14 @@ typedef struct sb_inbound {
     size_t n_attachments;
     int64_t sent_at_ms;       /* the channel's timestamp; 0 = now */
     const char *edit_of;      /* SB_IN_EDIT: dedup_key of the edited one */
+    /* 1.1: this client is the same person as the account (link_plugin,
+     * link_instance, link_external_id) of another channel, e.g. a web-chat
+     * visitor who followed the site's deep link into this messenger. Used
+     * only while this channel account is new: it joins that client, so the
+     * history continues. NULL = no link. */
+    const char *link_plugin;
+    const char *link_instance;
+    const char *link_external_id;
 } sb_inbound;
 
 /* Called on the loop once the message is durably stored (or refused).

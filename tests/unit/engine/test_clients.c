@@ -99,6 +99,51 @@ static void auto_merge_by_phone_and_undo(void **state)
     h_close(h);
 }
 
+/* A web-chat visitor follows the site's deep link into a messenger: the
+ * messenger's new account joins the visitor's client, once. */
+static void a_linked_new_account_joins_the_client(void **state)
+{
+    (void)state;
+    harness *h = h_open(NULL);
+    h->on_send = r_accept;
+    char cv[32], ct[32], cz[32], v[32], t[32], z[32];
+    r_write(h, "main", "visitor-1", NULL, "hello from the site", cv);
+    sb_inbound in = h_msg("tg-77", "tg-77-1", "/start tok");
+    in.link_plugin = "apichannel";
+    in.link_instance = "main";
+    in.link_external_id = "visitor-1";
+    h_done d;
+    h_inbound(h, "apichannel", "second", &in, &d);
+    json_t *m = h_get(h, sb_engine_message_json, d.id);
+    h_copy(ct, 32, h_str(m, "conversation_id"));
+    json_decref(m);
+    client_of(h, cv, v);
+    client_of(h, ct, t);
+    assert_string_equal(v, t);
+    assert_string_equal(cv, ct); /* one open conversation across channels */
+    assert_int_equal(history_len(h, v), 2);
+    /* a link naming nobody, or given for a known account, changes nothing */
+    in = h_msg("tg-78", "tg-78-1", "hi");
+    in.link_plugin = "apichannel";
+    in.link_instance = "main";
+    in.link_external_id = "nobody";
+    h_inbound(h, "apichannel", "second", &in, &d);
+    m = h_get(h, sb_engine_message_json, d.id);
+    h_copy(cz, 32, h_str(m, "conversation_id"));
+    json_decref(m);
+    client_of(h, cz, z);
+    assert_string_not_equal(z, v);
+    in = h_msg("tg-78", "tg-78-2", "again");
+    in.link_plugin = "apichannel";
+    in.link_instance = "main";
+    in.link_external_id = "visitor-1";
+    h_inbound(h, "apichannel", "second", &in, &d);
+    m = h_get(h, sb_engine_message_json, d.id);
+    assert_string_equal(h_str(m, "client_id"), z);
+    json_decref(m);
+    h_close(h);
+}
+
 static void merge_by_hand_search_and_patch(void **state)
 {
     harness *h = h_open(NULL);
@@ -410,6 +455,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(auto_merge_by_phone_and_undo),
+        cmocka_unit_test(a_linked_new_account_joins_the_client),
         cmocka_unit_test(merge_by_hand_search_and_patch),
         cmocka_unit_test(erase_leaves_no_personal_data),
         cmocka_unit_test(admin_objects_and_their_errors),
