@@ -6,7 +6,7 @@
 #   bash .ci/build.sh test          build build/ and build-asan/ (ASan+UBSan), run ctest in both,
 #                                   then the node:test integration suite against build/
 #   bash .ci/build.sh deps VERB     only install the Debian packages VERB needs
-#                                   (VERB: build, run, test, bench, browser)
+#                                   (VERB: build, run, test, bench)
 #
 # Meant for a fresh Debian 12 as root: missing packages are installed with
 # apt-get (only when something is missing; nothing is downloaded otherwise).
@@ -30,9 +30,10 @@ PKGS_build="gcc libc6-dev cmake ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libmbedtls-dev libhttp-parser-dev libwslay-dev
   libstemmer-dev libcmocka-dev"
 PKGS_run="$PKGS_build"
-PKGS_test="$PKGS_build"          # + node and npm, see node_pkgs
+# + node and npm, see node_pkgs; chromium runs the web pages' browser tests
+# (tests/integration/lib/browser.js, through npm playwright-core)
+PKGS_test="$PKGS_build chromium"
 PKGS_bench="$PKGS_build nginx wrk"
-PKGS_browser="$PKGS_test chromium"
 
 # Node may come from Debian (nodejs 18 + npm 9) or elsewhere (NodeSource):
 # ask for Debian's packages only when the commands are missing.
@@ -59,7 +60,6 @@ ensure_pkgs() { # $1: verb
     run) want=$PKGS_run ;;
     test) want="$PKGS_test $(node_pkgs)" ;;
     bench) want=$PKGS_bench ;;
-    browser) want="$PKGS_browser $(node_pkgs)" ;;
     *) die "no package list for '$verb'" ;;
   esac
   command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script expects Debian 12"
@@ -265,7 +265,7 @@ case "$verb" in
     verb_test
     ;;
   deps)
-    [ $# -ge 1 ] || die "usage: build.sh deps build|run|test|bench|browser"
+    [ $# -ge 1 ] || die "usage: build.sh deps build|run|test|bench"
     ensure_pkgs "$1"
     ;;
   *)

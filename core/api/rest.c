@@ -15,9 +15,11 @@ static const sb_rest_route k_routes[] = {
     {"GET", "openapi.json", NULL, sb_rest_openapi},
     {"GET", "me", ALL, sb_rest_me},
     {"PUT", "me/status", ALL, sb_rest_me_status},
-    {"GET", "operators", A, sb_rest_operators},
+    /* everyone reads the team (transfer, the supervisor's view); hashes
+     * are never rendered */
+    {"GET", "operators", ALL, sb_rest_operators},
     {"POST", "operators", A, sb_rest_operators},
-    {"GET", "operators/*", A, sb_rest_operator},
+    {"GET", "operators/*", ALL, sb_rest_operator},
     {"PATCH", "operators/*", A, sb_rest_operator},
     {"DELETE", "operators/*", A, sb_rest_operator},
     {"GET", "groups", ALL, sb_rest_groups},

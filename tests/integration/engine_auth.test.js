@@ -87,8 +87,8 @@ describe('auth, roles and input', () => {
     await assert.rejects(connectWs(wsUrl(d, 'bogus')), (e) => e.status === 401);
 
     const opDenied = [
-      ['GET', '/operators'], ['POST', '/operators', { login: 'x1', password: 'p', role: 'admin' }],
-      ['GET', `/operators/${op.id}`], ['PATCH', `/operators/${op.id}`, { max_conversations: 100 }],
+      ['POST', '/operators', { login: 'x1', password: 'p', role: 'admin' }],
+      ['PATCH', `/operators/${op.id}`, { max_conversations: 100 }],
       ['DELETE', `/operators/${sup.id}`], ['POST', '/groups', { id: 'gx', name: 'X' }],
       ['PATCH', '/groups/g1', { max_per_operator: 100 }], ['DELETE', '/groups/g2'],
       ['GET', '/queues'], ['POST', '/templates', { title: 't', text: 'x' }],
@@ -97,7 +97,12 @@ describe('auth, roles and input', () => {
       ['GET', '/plugins'],
     ];
     for (const [m, p, b] of opDenied) assertError(await op.call(m, p, b), 403, 'forbidden');
-    const supDenied = [['GET', '/operators'], ['POST', '/operators', { login: 'x2', password: 'p' }],
+    // the team is visible to everyone (transfers, the supervisor's view), never a hash
+    const team = await op.call('GET', '/operators');
+    assert.equal(team.status, 200, team.body);
+    assert.ok(team.json.items.some((o) => o.id === sup.id));
+    assert.ok(!/hash|password/.test(team.body));
+    const supDenied = [['POST', '/operators', { login: 'x2', password: 'p' }],
       ['DELETE', '/clients/1'], ['POST', '/groups', { id: 'gy', name: 'Y' }]];
     for (const [m, p, b] of supDenied) assertError(await sup.call(m, p, b), 403, 'forbidden');
 
