@@ -92,8 +92,4 @@ static const sb_plugin k_desc = {
     .destroy = ws_destroy,
 };
 
-SB_EXPORT const sb_plugin *sb_plugin_entry(uint32_t host_major, uint32_t host_minor)
-{
-    (void)host_minor;
-    return host_major == SB_ABI_MAJOR ? &k_desc : NULL;
-}
+SB_PLUGIN_EXPORT(k_desc)

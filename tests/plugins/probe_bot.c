@@ -111,9 +111,4 @@ static const sb_plugin desc = {
     .bot_event = on_event,
 };
 
-SB_EXPORT const sb_plugin *sb_plugin_entry(uint32_t maj, uint32_t min)
-{
-    (void)maj;
-    (void)min;
-    return &desc;
-}
+SB_PLUGIN_EXPORT(desc)

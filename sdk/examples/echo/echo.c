@@ -421,8 +421,4 @@ static const sb_plugin echo_plugin = {
     .send = echo_send,
 };
 
-SB_EXPORT const sb_plugin *sb_plugin_entry(uint32_t host_major, uint32_t host_minor)
-{
-    (void)host_minor;
-    return host_major == SB_ABI_MAJOR ? &echo_plugin : NULL;
-}
+SB_PLUGIN_EXPORT(echo_plugin)

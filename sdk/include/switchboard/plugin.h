@@ -69,10 +69,7 @@
  *         SB_PLUGIN_HEADER("hello", "1.0.0", SB_KIND_SERVICE),
  *         .init = my_init,
  *     };
- *     SB_EXPORT const sb_plugin *sb_plugin_entry(uint32_t maj, uint32_t min) {
- *         (void)maj; (void)min;
- *         return &desc;
- *     }
+ *     SB_PLUGIN_EXPORT(desc)
  *
  * See sdk/README.md and sdk/examples/echo for a complete channel plugin.
  */
@@ -644,6 +641,17 @@ typedef const sb_plugin *(*sb_plugin_entry_fn)(uint32_t host_major,
 
 SB_EXPORT const sb_plugin *sb_plugin_entry(uint32_t host_major,
                                            uint32_t host_minor);
+
+/* Defines sb_plugin_entry() answering the descriptor `desc` to a host of
+ * this ABI major and NULL to any other. Write it once, after the
+ * descriptor:  SB_PLUGIN_EXPORT(k_desc) */
+#define SB_PLUGIN_EXPORT(desc)                                               \
+    SB_EXPORT const sb_plugin *sb_plugin_entry(uint32_t host_major,          \
+                                               uint32_t host_minor)          \
+    {                                                                        \
+        (void)host_minor;                                                    \
+        return host_major == SB_ABI_MAJOR ? &(desc) : NULL;                  \
+    }
 
 #ifdef __cplusplus
 }
