@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "apichannel.h"
-#include "sign.h"
+#include "signature.h"
 #include "wire.h"
 
 static const char *header(const sb_http_request *r, const char *name)
@@ -42,7 +42,7 @@ void ac_webhook(void *ud, const sb_http_request *req)
 {
     ac_state *s = ud;
     const sb_host *h = s->host;
-    if (*s->secret && !ac_verify(s->secret, req->body, req->body_len,
+    if (*s->secret && !sbp_verify(s->secret, req->body, req->body_len,
                                  header(req, "X-Switchboard-Signature"))) {
         h->http_error(s->ctx, req->reply_id, 401, "bad_signature",
                       "X-Switchboard-Signature: missing or wrong");
@@ -158,11 +158,11 @@ sb_send_accept ac_send(void *state, const sb_outbound *msg, uint64_t op)
     p->s = s;
     p->op = op;
     snprintf(p->message_id, sizeof p->message_id, "%s", msg->message_id);
-    char sig[AC_SIG_LEN + 1];
+    char sig[SBP_SIG_LEN + 1];
     sb_header hdr[2] = {{"Content-Type", "application/json"}, {"X-Switchboard-Signature", sig}};
     size_t nh = 1;
     if (*s->secret) {
-        ac_sign(s->secret, body, strlen(body), sig);
+        sbp_sign(s->secret, body, strlen(body), sig);
         nh = 2;
     }
     sb_http_call call = {.struct_size = sizeof call, .method = "POST", .url = s->callback_url,

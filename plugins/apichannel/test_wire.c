@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sign.h"
+#include "signature.h"
 #include "wire.h"
 
 /* ---- accepted shapes ---------------------------------------------------------- */
@@ -390,12 +390,12 @@ static void test_sign_vectors(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof k_vectors / sizeof *k_vectors; i++) {
-        char sig[AC_SIG_LEN + 1], want[AC_SIG_LEN + 1];
+        char sig[SBP_SIG_LEN + 1], want[SBP_SIG_LEN + 1];
         memset(sig, '#', sizeof sig);
-        ac_sign(k_vectors[i].secret, k_vectors[i].body, strlen(k_vectors[i].body), sig);
+        sbp_sign(k_vectors[i].secret, k_vectors[i].body, strlen(k_vectors[i].body), sig);
         snprintf(want, sizeof want, "sha256=%s", k_vectors[i].hex);
         assert_string_equal(sig, want);
-        assert_int_equal(strlen(sig), AC_SIG_LEN);
+        assert_int_equal(strlen(sig), SBP_SIG_LEN);
     }
 }
 
@@ -404,43 +404,43 @@ static void test_verify(void **state)
     (void)state;
     const char *secret = k_vectors[1].secret, *body = k_vectors[1].body;
     size_t len = strlen(body);
-    char good[AC_SIG_LEN + 1], upper[AC_SIG_LEN + 1], bad[AC_SIG_LEN + 2];
+    char good[SBP_SIG_LEN + 1], upper[SBP_SIG_LEN + 1], bad[SBP_SIG_LEN + 2];
     snprintf(good, sizeof good, "sha256=%s", k_vectors[1].hex);
-    assert_true(ac_verify(secret, body, len, good));
+    assert_true(sbp_verify(secret, body, len, good));
 
     /* senders differ in hex case; both are the same digest */
     memcpy(upper, good, sizeof upper);
-    for (size_t i = 7; i < AC_SIG_LEN; i++) upper[i] = (char)toupper((unsigned char)upper[i]);
+    for (size_t i = 7; i < SBP_SIG_LEN; i++) upper[i] = (char)toupper((unsigned char)upper[i]);
     assert_string_not_equal(upper, good);
-    assert_true(ac_verify(secret, body, len, upper));
+    assert_true(sbp_verify(secret, body, len, upper));
 
     /* wrong: another secret, another body, one digit off at either end */
-    assert_false(ac_verify("other", body, len, good));
-    assert_false(ac_verify(secret, body, len - 1, good));
+    assert_false(sbp_verify("other", body, len, good));
+    assert_false(sbp_verify(secret, body, len - 1, good));
     memcpy(bad, good, sizeof good);
     bad[7] = bad[7] == '0' ? '1' : '0';
-    assert_false(ac_verify(secret, body, len, bad));
+    assert_false(sbp_verify(secret, body, len, bad));
     memcpy(bad, good, sizeof good);
-    bad[AC_SIG_LEN - 1] = bad[AC_SIG_LEN - 1] == '0' ? '1' : '0';
-    assert_false(ac_verify(secret, body, len, bad));
+    bad[SBP_SIG_LEN - 1] = bad[SBP_SIG_LEN - 1] == '0' ? '1' : '0';
+    assert_false(sbp_verify(secret, body, len, bad));
     /* a non-hex byte where a digit belongs */
     memcpy(bad, good, sizeof good);
     bad[20] = 'g';
-    assert_false(ac_verify(secret, body, len, bad));
+    assert_false(sbp_verify(secret, body, len, bad));
 
     /* missing, empty, truncated, too long, no or another prefix */
-    assert_false(ac_verify(secret, body, len, NULL));
-    assert_false(ac_verify(secret, body, len, ""));
-    assert_false(ac_verify(secret, body, len, "sha256="));
+    assert_false(sbp_verify(secret, body, len, NULL));
+    assert_false(sbp_verify(secret, body, len, ""));
+    assert_false(sbp_verify(secret, body, len, "sha256="));
     memcpy(bad, good, sizeof good);
-    bad[AC_SIG_LEN - 1] = 0;
-    assert_false(ac_verify(secret, body, len, bad));
+    bad[SBP_SIG_LEN - 1] = 0;
+    assert_false(sbp_verify(secret, body, len, bad));
     snprintf(bad, sizeof bad, "%s0", good);
-    assert_false(ac_verify(secret, body, len, bad));
-    assert_false(ac_verify(secret, body, len, good + 7));
+    assert_false(sbp_verify(secret, body, len, bad));
+    assert_false(sbp_verify(secret, body, len, good + 7));
     snprintf(bad, sizeof bad, "sha1=%s", good + 5);
-    assert_int_equal(strlen(bad), AC_SIG_LEN);
-    assert_false(ac_verify(secret, body, len, bad));
+    assert_int_equal(strlen(bad), SBP_SIG_LEN);
+    assert_false(sbp_verify(secret, body, len, bad));
 }
 
 int main(void)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "botgateway.h"
-#include "sign.h"
+#include "signature.h"
 
 typedef struct bg_queued {
     struct bg_queued *next;
@@ -145,8 +145,8 @@ static bool count_error(bg_conv *c, const char *what)
 static bool post(bg_conv *c, char *body)
 {
     bg_state *s = c->s;
-    char sig[BG_SIG_LEN + 1];
-    bg_sign(s->secret, body, strlen(body), sig);
+    char sig[SBP_SIG_LEN + 1];
+    sbp_sign(s->secret, body, strlen(body), sig);
     sb_header hdr[] = {{"Content-Type", "application/json"}, {"X-Switchboard-Signature", sig}};
     sb_http_call call = {.struct_size = sizeof call, .method = "POST", .url = s->url,
                          .headers = hdr, .n_headers = 2, .body = body, .body_len = strlen(body),

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "botgateway.h"
-#include "sign.h"
+#include "signature.h"
 
 #define BG_MAX_BODY (256 * 1024)
 #define BG_MAX_CONV_ID 64
@@ -70,7 +70,7 @@ void bg_rest_actions(void *ud, const sb_http_request *req)
     bg_state *s = ud;
     const sb_host *h = s->host;
     uint64_t rid = req->reply_id;
-    if (!bg_bearer_ok(s->token, header(req, "Authorization"))) {
+    if (!sbp_bearer_ok(s->token, header(req, "Authorization"))) {
         h->http_error(s->ctx, rid, 401, "unauthorized", "Authorization: expected Bearer <bot token>");
         return;
     }

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <testhost.h>
 
-#include "sign.h"
+#include "signature.h"
 
 #define URL "http://bot.test/hook"
 #define SECRET "s3cret"
@@ -195,8 +195,8 @@ static void test_event_is_signed_and_answer_applied(void **state)
     assert_string_equal(c->url, URL);
     assert_int_equal(c->timeout_ms, 2000);
     assert_string_equal(call_header(c, "Content-Type"), "application/json");
-    char sig[BG_SIG_LEN + 1];
-    bg_sign(SECRET, c->body, c->body_len, sig);
+    char sig[SBP_SIG_LEN + 1];
+    sbp_sign(SECRET, c->body, c->body_len, sig);
     assert_string_equal(call_header(c, "X-Switchboard-Signature"), sig);
     json_t *ev = json_loads(c->body, 0, NULL);
     assert_non_null(ev);

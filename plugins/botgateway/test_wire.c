@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sign.h"
+#include "signature.h"
 #include "wire.h"
 
 /* ---- actions accepted ----------------------------------------------------------- */
@@ -322,13 +322,13 @@ static void test_event_without_snapshot(void **state)
 static void test_signature_vector(void **state)
 {
     (void)state;
-    char sig[BG_SIG_LEN + 1];
+    char sig[SBP_SIG_LEN + 1];
     const char *msg = "The quick brown fox jumps over the lazy dog";
-    bg_sign("key", msg, strlen(msg), sig);
+    sbp_sign("key", msg, strlen(msg), sig);
     /* The RFC-style example value published for HMAC-SHA256. */
     assert_string_equal(sig,
                         "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
-    bg_sign("", "", 0, sig);
+    sbp_sign("", "", 0, sig);
     assert_string_equal(sig,
                         "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
@@ -337,18 +337,18 @@ static void test_bearer(void **state)
 {
     (void)state;
     const char *tok = "bot-token-0123456789";
-    assert_true(bg_bearer_ok(tok, "Bearer bot-token-0123456789"));
-    assert_true(bg_bearer_ok(tok, "bearer bot-token-0123456789"));
-    assert_false(bg_bearer_ok(tok, "Bearer bot-token-012345678"));
-    assert_false(bg_bearer_ok(tok, "Bearer bot-token-01234567890"));
-    assert_false(bg_bearer_ok(tok, "Bearer Bot-token-0123456789"));
-    assert_false(bg_bearer_ok(tok, "Basic bot-token-0123456789"));
-    assert_false(bg_bearer_ok(tok, "bot-token-0123456789"));
-    assert_false(bg_bearer_ok(tok, "Bearer "));
-    assert_false(bg_bearer_ok(tok, ""));
-    assert_false(bg_bearer_ok(tok, NULL));
+    assert_true(sbp_bearer_ok(tok, "Bearer bot-token-0123456789"));
+    assert_true(sbp_bearer_ok(tok, "bearer bot-token-0123456789"));
+    assert_false(sbp_bearer_ok(tok, "Bearer bot-token-012345678"));
+    assert_false(sbp_bearer_ok(tok, "Bearer bot-token-01234567890"));
+    assert_false(sbp_bearer_ok(tok, "Bearer Bot-token-0123456789"));
+    assert_false(sbp_bearer_ok(tok, "Basic bot-token-0123456789"));
+    assert_false(sbp_bearer_ok(tok, "bot-token-0123456789"));
+    assert_false(sbp_bearer_ok(tok, "Bearer "));
+    assert_false(sbp_bearer_ok(tok, ""));
+    assert_false(sbp_bearer_ok(tok, NULL));
     /* An instance without a token lets nobody in, not even an empty one. */
-    assert_false(bg_bearer_ok("", "Bearer "));
+    assert_false(sbp_bearer_ok("", "Bearer "));
 }
 
 static void test_text_clean(void **state)
