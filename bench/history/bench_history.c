@@ -17,35 +17,9 @@
 #include "engine/engine.h"
 #include "store/store.h"
 #include "util/log.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void report(const char *what, int64_t *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_i64);
-    printf("%-44s n=%-6zu p50 %7.1f us   p99 %7.1f us   max %7.1f us\n", what, n,
-           v[n / 2] / 1000.0, v[n * 99 / 100] / 1000.0, v[n - 1] / 1000.0);
-}
+#include "../common/bench.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 typedef struct slot {
     char msg[24]; /* the client's last stored message */
@@ -84,22 +58,13 @@ int main(int argc, char **argv)
     size_t light_msgs = n_msgs - heavy * per_heavy, light = n_clients - heavy;
     sb_log_set_level(SB_LOG_WARN);
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    size_t nt;
-    const char *const *names = sb_engine_table_names(&nt);
-    sb_store_options so = {.path = argv[1], .map_size = 4ull << 30, .tables = names,
-                           .n_tables = nt, .no_sync = true};
     sb_store *st;
-    char err[256];
-    if (sb_store_open(&st, &so, err, sizeof err) != SB_OK) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 1;
-    }
-    sb_engine *e = sb_engine_new(loop, st, 0, NULL);
-    if (!e) return 1;
+    sb_engine *e;
+    if (!bench_open(loop, argv[1], 4ull << 30, &st, &e)) return 1;
     printf("history bench: %zu messages, %zu clients (%zu with %zu messages each)\n", n_msgs,
            n_clients, heavy, per_heavy);
     slot *slots = calloc(n_clients, sizeof *slots);
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     size_t written = 0, light_next = 0;
     /* rounds: each heavy client writes once, light clients fill in between */
     for (size_t r = 0; r < per_heavy; r++) {
@@ -126,12 +91,12 @@ int main(int argc, char **argv)
             sb_store_flush(st);
         }
         if (r % 10 == 9) {
-            printf("  %zu messages stored (%.0f/s)\n", written, written / ((now_ns() - t0) / 1e9));
+            printf("  %zu messages stored (%.0f/s)\n", written, written / ((bench_now_ns() - t0) / 1e9));
             fflush(stdout);
         }
     }
     sb_store_flush(st);
-    double secs = (now_ns() - t0) / 1e9;
+    double secs = (bench_now_ns() - t0) / 1e9;
     printf("stored %zu messages in %.1f s (%.0f/s, group commit every 1000), %d failed\n", written,
            secs, written / secs, failed);
 
@@ -139,15 +104,15 @@ int main(int argc, char **argv)
     size_t samples = 10000;
     char (*ids)[32] = calloc(samples, sizeof *ids);
     for (size_t i = 0; i < samples; i++)
-        field_of(e, slots[rnd() % heavy].msg, "client_id", ids[i], sizeof ids[i]);
+        field_of(e, slots[bench_rnd(&rng) % heavy].msg, "client_id", ids[i], sizeof ids[i]);
     int64_t *p1 = calloc(samples, sizeof *p1), *p2 = calloc(samples, sizeof *p2);
     for (int pass = 1; pass <= 2; pass++) {
         size_t items_total = 0, items2 = 0;
         for (size_t i = 0; i < samples; i++) {
             char *page = NULL;
-            int64_t a = now_ns();
+            int64_t a = bench_now_ns();
             if (sb_engine_client_messages(e, ids[i], NULL, 50, &page) != SB_OK) return 1;
-            p1[i] = now_ns() - a;
+            p1[i] = bench_now_ns() - a;
             json_t *j = json_loads(page, 0, NULL);
             items_total += json_array_size(json_object_get(j, "items"));
             char cursor[32];
@@ -155,9 +120,9 @@ int main(int argc, char **argv)
             snprintf(cursor, sizeof cursor, "%s", nc ? nc : "");
             json_decref(j);
             free(page);
-            a = now_ns();
+            a = bench_now_ns();
             if (sb_engine_client_messages(e, ids[i], cursor, 50, &page) != SB_OK) return 1;
-            p2[i] = now_ns() - a;
+            p2[i] = bench_now_ns() - a;
             j = json_loads(page, 0, NULL);
             items2 += json_array_size(json_object_get(j, "items"));
             json_decref(j);
@@ -166,8 +131,8 @@ int main(int argc, char **argv)
         printf("pass %d (%s): first pages %.1f items, second pages %.1f items on average\n",
                pass, pass == 1 ? "first read since written" : "again",
                (double)items_total / samples, (double)items2 / samples);
-        report("  first page, 50 newest", p1, samples);
-        report("  second page via next_cursor", p2, samples);
+        bench_report("  first page, 50 newest", p1, samples, 1);
+        bench_report("  second page via next_cursor", p2, samples, 1);
     }
     free(ids);
     sb_store_stats ss;

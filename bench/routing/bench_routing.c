@@ -25,13 +25,7 @@
 #include "engine/internal.h"
 #include "store/store.h"
 #include "util/log.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "../common/bench.h"
 
 static long status_kb(const char *field)
 {
@@ -45,27 +39,7 @@ static long status_kb(const char *field)
     return v;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void report(const char *what, int64_t *v, size_t n, double div)
-{
-    qsort(v, n, sizeof *v, cmp_i64);
-    printf("%-58s n=%-7zu p50 %8.1f us   p99 %8.1f us   max %8.1f us\n", what, n,
-           v[n / 2] / div / 1000.0, v[n * 99 / 100] / div / 1000.0, v[n - 1] / div / 1000.0);
-}
-
 static uint64_t rng = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void done_cb(void *ud, sb_status st, const char *id, int dup)
 {
@@ -103,18 +77,10 @@ int main(int argc, char **argv)
     size_t n_convs = argc > 4 ? strtoul(argv[4], NULL, 10) : 100000;
     sb_log_set_level(SB_LOG_WARN);
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    size_t nt;
-    const char *const *names = sb_engine_table_names(&nt);
-    sb_store_options so = {.path = argv[1], .map_size = 1ull << 30, .tables = names,
-                           .n_tables = nt, .no_sync = true};
     sb_store *st;
+    sb_engine *e;
+    if (!bench_open(loop, argv[1], 1ull << 30, &st, &e)) return 1;
     char err[256];
-    if (sb_store_open(&st, &so, err, sizeof err) != SB_OK) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 1;
-    }
-    sb_engine *e = sb_engine_new(loop, st, 0, NULL);
-    if (!e) return 1;
     sb_engine_subscribe(e, "", count, NULL, NULL);
     printf("routing bench: %zu operators, %zu groups, %zu conversations\n", n_ops, n_groups, n_convs);
 
@@ -156,21 +122,21 @@ int main(int argc, char **argv)
     size_t na = 200000;
     int64_t *lat = calloc(na > n_convs ? na : n_convs, sizeof *lat);
     for (size_t i = 0; i < na; i++) {
-        rt_group *g = e->rt.groups[rnd() % e->rt.n_groups];
-        int64_t t0 = now_ns();
+        rt_group *g = e->rt.groups[bench_rnd(&rng) % e->rt.n_groups];
+        int64_t t0 = bench_now_ns();
         rt_op *op = sb_eng_rt_pick(e, g, NULL, 0);
         if (op) {
             op->load++;
             op->last_assigned_at++;
             sb_eng_rt_reindex_op(e, op);
         }
-        lat[i] = now_ns() - t0;
+        lat[i] = bench_now_ns() - t0;
         if (op) { /* put it back, untimed */
             op->load--;
             sb_eng_rt_reindex_op(e, op);
         }
     }
-    report("A  pick + re-file (in memory)", lat, na, 1);
+    bench_report("A  pick + re-file (in memory)", lat, na, 1);
     for (size_t i = 0; i < n_ops; i++) {
         must(sb_engine_operator_set_status(e, ops[i], "offline", NULL), "offline");
         if (i % 1000 == 999) sb_store_flush(st);
@@ -180,7 +146,7 @@ int main(int argc, char **argv)
     /* B: conversations arrive while nobody is there */
     long anon1 = status_kb("RssAnon"), file1 = status_kb("RssFile");
     int failed = 0;
-    int64_t commit_ns = 0, t_all = now_ns();
+    int64_t commit_ns = 0, t_all = bench_now_ns();
     for (size_t i = 0; i < n_convs; i++) {
         char ext[32], key[32], inst[32];
         snprintf(ext, sizeof ext, "c%zu", i);
@@ -188,20 +154,20 @@ int main(int argc, char **argv)
         snprintf(inst, sizeof inst, "i%zu", i % n_groups);
         sb_inbound in = {.struct_size = sizeof in, .kind = SB_IN_MESSAGE, .external_id = ext,
                          .dedup_key = key, .text = "hello, I need help with my order"};
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         must(sb_engine_inbound(e, "bench", inst, &in, done_cb, &failed), "inbound");
-        lat[i] = now_ns() - t0;
+        lat[i] = bench_now_ns() - t0;
         if (i % 500 == 499) {
-            int64_t c0 = now_ns();
+            int64_t c0 = bench_now_ns();
             sb_store_flush(st);
-            commit_ns += now_ns() - c0;
+            commit_ns += bench_now_ns() - c0;
         }
     }
-    int64_t c0 = now_ns();
+    int64_t c0 = bench_now_ns();
     sb_store_flush(st);
-    commit_ns += now_ns() - c0;
-    double secs = (now_ns() - t_all) / 1e9;
-    report("B  new conversation queued (inbound + route + tell)", lat, n_convs, 1);
+    commit_ns += bench_now_ns() - c0;
+    double secs = (bench_now_ns() - t_all) / 1e9;
+    bench_report("B  new conversation queued (inbound + route + tell)", lat, n_convs, 1);
     printf("   %zu inbound in %.1f s (%.0f/s incl. commits; commits %.1f s), %d failed\n", n_convs,
            secs, n_convs / secs, commit_ns / 1e9, failed);
     long anon2 = status_kb("RssAnon"), file2 = status_kb("RssFile");
@@ -215,14 +181,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_ops; i++) {
         rt_op *op = sb_eng_rt_op(e, sb_id_parse(ops[i]));
         uint32_t before = op->load;
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         must(sb_engine_operator_set_status(e, ops[i], "online", NULL), "online");
-        int64_t dt = now_ns() - t0;
+        int64_t dt = bench_now_ns() - t0;
         if (op->load > before) lat[nc++] = dt / (op->load - before);
         if (i % 100 == 99) sb_store_flush(st);
     }
     sb_store_flush(st);
-    report("C  operator online: per assignment from the queue", lat, nc, 1);
+    bench_report("C  operator online: per assignment from the queue", lat, nc, 1);
 
     printf("   %zu assigned, %zu queue-position messages to clients\n", n_assigned, n_told);
 
@@ -230,20 +196,20 @@ int main(int argc, char **argv)
     n_assigned = n_told = 0;
     size_t nd = 10000, k = 0;
     for (size_t i = 0; i < nd; i++) {
-        rt_op *op = sb_eng_rt_op(e, sb_id_parse(ops[rnd() % n_ops]));
+        rt_op *op = sb_eng_rt_op(e, sb_id_parse(ops[bench_rnd(&rng) % n_ops]));
         sb_eng_tnode *n = sb_eng_tree_first(&op->convs);
         if (!n) continue;
         rt_conv *rc = SB_ENG_CONTAINER(n, rt_conv, onode);
         char cid[21], *o2 = NULL;
         sb_id_str(rc->id, cid);
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         must(sb_engine_conversation_close(e, cid, ops[0], &o2), "close");
-        lat[k++] = now_ns() - t0;
+        lat[k++] = bench_now_ns() - t0;
         free(o2);
         if (i % 100 == 99) sb_store_flush(st);
     }
     sb_store_flush(st);
-    report("D  close -> queue head assigned (one call, writes incl.)", lat, k, 1);
+    bench_report("D  close -> queue head assigned (one call, writes incl.)", lat, k, 1);
     printf("   %zu assigned, %zu queue-position messages to clients (%.1f per close)\n", n_assigned,
            n_told, k ? (double)n_told / k : 0.0);
 

@@ -9,7 +9,7 @@
  * erase (counts only). audit_client indexes audits by every client they
  * name, so an erasure finds the snapshots that hold the person's data. */
 
-enum { AUDIT_V = 1, AUDIT_N = 14, PAGE_DEFAULT = 50, PAGE_MAX = 500 };
+enum { AUDIT_V = 1, AUDIT_N = 14 };
 
 uint64_t sb_eng_audit_new_id(void) { return sb_id_next(); }
 
@@ -20,10 +20,8 @@ void sb_eng_audit_clear(sb_eng_audit *a)
     free(a->undone_by);
     free(a->snapshot);
     free(a->convs);
-    for (size_t i = 0; i < a->n_attrs; i++) free(a->attrs_added[i]);
-    free(a->attrs_added);
-    for (size_t i = 0; i < a->n_tags; i++) free(a->tags_added[i]);
-    free(a->tags_added);
+    sb_eng_strs_free(a->attrs_added, a->n_attrs);
+    sb_eng_strs_free(a->tags_added, a->n_tags);
     memset(a, 0, sizeof *a);
 }
 
@@ -49,25 +47,7 @@ sb_status sb_eng_audit_save(sb_engine *e, const sb_eng_audit *a)
     sb_rec_u64(w, a->n_conversations);
     sb_rec_u64(w, a->n_messages);
     free(convs);
-    const void *data;
-    size_t len;
-    sb_status s = sb_rec_end(w, &data, &len);
-    if (s != SB_OK) return s;
-    unsigned char k[8];
-    sb_key_put_u64(k, a->id);
-    return sb_store_put(e->st, TBL(e, TB_AUDIT), k, sizeof k, data, len);
-}
-
-static sb_status dup_strs(const char *const *src, size_t n, char ***out)
-{
-    *out = NULL;
-    if (!n) return SB_OK;
-    char **a = calloc(n, sizeof *a);
-    if (!a) return SB_ERR_NOMEM;
-    *out = a;
-    for (size_t i = 0; i < n; i++)
-        if (!(a[i] = strdup(src[i] ? src[i] : ""))) return SB_ERR_NOMEM;
-    return SB_OK;
+    return sb_eng_rec_put_id(e, TB_AUDIT, a->id);
 }
 
 sb_status sb_eng_audit_load(sb_engine *e, uint64_t id, sb_eng_audit *a)
@@ -112,10 +92,10 @@ sb_status sb_eng_audit_load(sb_engine *e, uint64_t id, sb_eng_audit *a)
     }
     const char *const *items;
     size_t n;
-    if (sb_rec_next_str_array(&r, &items, &n) == SB_OK && dup_strs(items, n, &a->attrs_added) == SB_OK)
+    if (sb_rec_next_str_array(&r, &items, &n) == SB_OK && sb_eng_strs_dup(items, n, &a->attrs_added) == SB_OK)
         a->n_attrs = n;
     else if (n) nomem = true;
-    if (sb_rec_next_str_array(&r, &items, &n) == SB_OK && dup_strs(items, n, &a->tags_added) == SB_OK)
+    if (sb_rec_next_str_array(&r, &items, &n) == SB_OK && sb_eng_strs_dup(items, n, &a->tags_added) == SB_OK)
         a->n_tags = n;
     else if (n) nomem = true;
     uint64_t flags = sb_rec_next_u64(&r, 0);
@@ -189,7 +169,7 @@ sb_status sb_engine_audit_list(sb_engine *e, const char *cursor, size_t limit, c
     *out = NULL;
     uint64_t before = 0;
     if (cursor && *cursor && !(before = sb_id_parse(cursor))) return SB_ERR_INVALID;
-    limit = limit == 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit;
+    limit = sb_eng_page_limit(limit);
     page_ctx p = {calloc(limit + 1, 8), 0};
     if (!p.ids) return SB_ERR_NOMEM;
     unsigned char to[8];
@@ -208,9 +188,5 @@ sb_status sb_engine_audit_list(sb_engine *e, const char *cursor, size_t limit, c
     }
     uint64_t next = p.n > limit ? p.ids[limit - 1] : 0;
     free(p.ids);
-    if (s != SB_OK) {
-        json_decref(items);
-        return s;
-    }
-    return sb_eng_json_take(sb_eng_page_json(items, next), out);
+    return sb_eng_page_out(s, items, next, out);
 }

@@ -9,26 +9,12 @@
 static const char *const k_keys[] = {"name", "phone", "email", "attributes", "tags", "id",
                                      "identities", "created_at", "open_conversation_id", NULL};
 
-static sb_status key_owner(sb_engine *e, const char *kind, const char *value, uint64_t *owner)
+static sb_status key_del(sb_engine *e, const char *kind, const char *value)
 {
-    unsigned char k[SB_ENG_KEY_MAX], v[8];
-    size_t klen = sb_eng_key_join(k, sizeof k, kind, value, NULL), vlen;
-    sb_status s = sb_store_get(e->st, TBL(e, TB_IDENTITIES), k, klen, v, sizeof v, &vlen);
-    if (s == SB_OK && vlen == 8) *owner = sb_key_get_u64(v);
-    else if (s == SB_OK) s = SB_ERR_IO;
-    return s;
-}
-
-static sb_status key_set(sb_engine *e, const char *kind, const char *value, uint64_t cid)
-{
-    unsigned char k[SB_ENG_KEY_MAX], v[8];
+    unsigned char k[SB_ENG_KEY_MAX];
     size_t klen = sb_eng_key_join(k, sizeof k, kind, value, NULL);
-    if (!cid) {
-        sb_status s = sb_store_del(e->st, TBL(e, TB_IDENTITIES), k, klen);
-        return s == SB_ERR_NOT_FOUND ? SB_OK : s;
-    }
-    sb_key_put_u64(v, cid);
-    return sb_store_put(e->st, TBL(e, TB_IDENTITIES), k, klen, v, sizeof v);
+    sb_status s = sb_store_del(e->st, TBL(e, TB_IDENTITIES), k, klen);
+    return s == SB_ERR_NOT_FOUND ? SB_OK : s;
 }
 
 /* Moves contact `kind` of c to value (normalized, or NULL to clear). */
@@ -37,14 +23,14 @@ static sb_status contact(sb_engine *e, sb_eng_client *c, const char **field, con
 {
     if ((!*field && !value) || (*field && value && strcmp(*field, value) == 0)) return SB_OK;
     uint64_t owner = 0;
-    sb_status s = value ? key_owner(e, kind, value, &owner) : SB_ERR_NOT_FOUND;
+    sb_status s = value ? sb_eng_client_find(e, kind, value, NULL, &owner) : SB_ERR_NOT_FOUND;
     if (s == SB_OK && owner != c->id) return SB_ERR_EXISTS;
     if (s != SB_OK && s != SB_ERR_NOT_FOUND) return s;
     uint64_t old_owner = 0;
-    if (*field && key_owner(e, kind, *field, &old_owner) == SB_OK && old_owner == c->id &&
-        (s = key_set(e, kind, *field, 0)) != SB_OK)
+    if (*field && sb_eng_client_find(e, kind, *field, NULL, &old_owner) == SB_OK && old_owner == c->id &&
+        (s = key_del(e, kind, *field)) != SB_OK)
         return s;
-    if (value && (s = key_set(e, kind, value, c->id)) != SB_OK) return s;
+    if (value && (s = sb_eng_ident_put(e, kind, value, NULL, c->id)) != SB_OK) return s;
     *field = value ? sb_eng_strndup(&c->arena, value, strlen(value)) : NULL;
     if (value && !*field) return SB_ERR_NOMEM;
     return SB_OK;

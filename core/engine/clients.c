@@ -122,6 +122,13 @@ sb_status sb_eng_client_find(sb_engine *e, const char *plugin, const char *insta
     return klen ? id_get(e, key, klen, cid) : SB_ERR_TOO_BIG;
 }
 
+sb_status sb_eng_ident_put(sb_engine *e, const char *a, const char *b, const char *c, uint64_t cid)
+{
+    unsigned char key[SB_ENG_KEY_MAX];
+    size_t klen = sb_eng_key_join(key, sizeof key, a, b, c);
+    return klen ? id_put(e, key, klen, cid) : SB_ERR_TOO_BIG;
+}
+
 sb_status sb_eng_client_resolve(sb_engine *e, const char *plugin, const char *instance,
                                 const sb_inbound *in, const char *phone, const char *email,
                                 int64_t now, sb_eng_client *c)

@@ -29,10 +29,32 @@ static sb_status open_conv(sb_engine *e, const char *id, sb_eng_conv *c, rt_conv
     return SB_OK;
 }
 
+/* open_conv for an action with a target (operator, group): when the target
+ * was not found, SB_ERR_NOT_FOUND, after a closed conversation's
+ * SB_ERR_STATE, which wins. */
+static sb_status open_conv_to(sb_engine *e, const char *id, bool target_found, sb_eng_conv *c,
+                              rt_conv **rc, char **out)
+{
+    sb_status s = open_conv(e, id, c, rc, out);
+    if (s == SB_OK && !target_found) {
+        sb_eng_conv_clear(c);
+        s = SB_ERR_NOT_FOUND;
+    }
+    return s;
+}
+
 static rt_op *op_of(sb_engine *e, const char *id)
 {
     uint64_t n = id ? sb_id_parse(id) : 0;
     return n ? sb_eng_rt_op(e, n) : NULL;
+}
+
+/* open_conv_to with the operator operator_id names as the target. */
+static sb_status open_conv_op(sb_engine *e, const char *conv_id, const char *operator_id,
+                              sb_eng_conv *c, rt_conv **rc, rt_op **op, char **out)
+{
+    *op = op_of(e, operator_id);
+    return open_conv_to(e, conv_id, *op != NULL, c, rc, out);
 }
 
 /* The conversation as stored now, into *out (after the writes). */
@@ -49,15 +71,11 @@ sb_status sb_engine_conversation_take(sb_engine *e, const char *conv_id, const c
 {
     if (!e || !out) return SB_ERR_INVALID;
     *out = NULL;
-    rt_op *op = op_of(e, operator_id);
+    rt_op *op;
     sb_eng_conv c;
     rt_conv *rc;
-    sb_status s = open_conv(e, conv_id, &c, &rc, out);
+    sb_status s = open_conv_op(e, conv_id, operator_id, &c, &rc, &op, out);
     if (s != SB_OK) return s;
-    if (!op) {
-        sb_eng_conv_clear(&c);
-        return SB_ERR_NOT_FOUND;
-    }
     if (rc->state != RC_QUEUED) {
         s = sb_eng_json_take(sb_eng_conv_json(e, &c), out);
         sb_eng_conv_clear(&c);
@@ -72,15 +90,11 @@ sb_status sb_engine_conversation_assign(sb_engine *e, const char *conv_id,
 {
     if (!e || !out) return SB_ERR_INVALID;
     *out = NULL;
-    rt_op *op = op_of(e, operator_id);
+    rt_op *op;
     sb_eng_conv c;
     rt_conv *rc;
-    sb_status s = open_conv(e, conv_id, &c, &rc, out);
+    sb_status s = open_conv_op(e, conv_id, operator_id, &c, &rc, &op, out);
     if (s != SB_OK) return s;
-    if (!op) {
-        sb_eng_conv_clear(&c);
-        return SB_ERR_NOT_FOUND;
-    }
     if (!(rc->state == RC_ASSIGNED && rc->op == op->id)) {
         if (rc->state == RC_ASSIGNED) {
             char note[128], ids[21];
@@ -107,12 +121,8 @@ sb_status sb_engine_conversation_transfer(sb_engine *e, const char *conv_id, con
     rt_group *g = to_group ? sb_eng_rt_group(e, t->group_id) : NULL;
     sb_eng_conv c;
     rt_conv *rc;
-    sb_status s = open_conv(e, conv_id, &c, &rc, out);
+    sb_status s = open_conv_to(e, conv_id, !(to_op && !op) && !(to_group && !g), &c, &rc, out);
     if (s != SB_OK) return s;
-    if ((to_op && !op) || (to_group && !g)) {
-        sb_eng_conv_clear(&c);
-        return SB_ERR_NOT_FOUND;
-    }
     uint64_t from_op = rc->state == RC_ASSIGNED ? rc->op : 0;
     char *from_group = sb_eng_xstrdup(rc->group_id);
     char note[MAX_NOTE + 160], ids[21];

@@ -11,7 +11,7 @@
  * most SCAN_MAX keys of the most selective index: a page may come back
  * short with a next_cursor when filters reject many (bounded work). */
 
-enum { PAGE_DEFAULT = 50, PAGE_MAX = 500, SCAN_MAX = 2000, KEY_MAX = 2 + RT_ID_MAX + 16 };
+enum { SCAN_MAX = 2000, KEY_MAX = 2 + RT_ID_MAX + 16 };
 
 static unsigned char status_byte(const char *s)
 {
@@ -163,7 +163,7 @@ sb_status sb_engine_conversations_list(sb_engine *e, const sb_conv_filter *f, ch
     if (!e || !f || !out) return SB_ERR_INVALID;
     *out = NULL;
     page p = {0};
-    p.limit = f->limit == 0 ? PAGE_DEFAULT : f->limit > PAGE_MAX ? PAGE_MAX : f->limit;
+    p.limit = sb_eng_page_limit(f->limit);
     uint64_t cursor = 0, client = 0;
     if (f->cursor && *f->cursor && !(cursor = sb_id_parse(f->cursor)))
         return sb_eng_bad(err, errlen, "cursor", "not a cursor of this list");
@@ -219,11 +219,7 @@ sb_status sb_engine_conversations_list(sb_engine *e, const sb_conv_filter *f, ch
         sb_eng_conv_clear(&c);
     }
     free(p.ids);
-    if (s != SB_OK) {
-        json_decref(items);
-        return s;
-    }
-    return sb_eng_json_take(sb_eng_page_json(items, next), out);
+    return sb_eng_page_out(s, items, next, out);
 }
 
 sb_status sb_eng_conv_unindex(sb_engine *e, const sb_eng_conv *c)

@@ -38,11 +38,7 @@ static sb_status stats_save(sb_engine *e, const rt_group *g)
     sb_rec_double(w, g->iat_ms);
     sb_rec_u64(w, g->iat_n);
     sb_rec_i64(w, g->last_arrival);
-    const void *data;
-    size_t len;
-    sb_status s = sb_rec_end(w, &data, &len);
-    if (s != SB_OK) return s;
-    return sb_store_put(e->st, TBL(e, TB_GROUP_STATS), g->id, strlen(g->id), data, len);
+    return sb_eng_rec_put(e, TB_GROUP_STATS, g->id, strlen(g->id));
 }
 
 sb_status sb_eng_rt_stats_load(sb_engine *e, rt_group *g)

@@ -33,19 +33,25 @@ static void fields_free(rt_group *g)
     g->bot = NULL;
 }
 
-/* dst gets copies of src's stored fields (strings duplicated). */
-static sb_status fields_copy(rt_group *dst, const rt_group *src)
+/* The stored non-string fields but created_at, which an update keeps. */
+static void settings_copy(rt_group *dst, const rt_group *src)
 {
     dst->strategy = src->strategy;
     dst->max_per_op = src->max_per_op;
     dst->reassign_after = src->reassign_after;
     dst->close_after = src->close_after;
-    dst->created_at = src->created_at;
     dst->has_hours = src->has_hours;
     dst->utc_off_min = src->utc_off_min;
     memcpy(dst->open_min, src->open_min, sizeof dst->open_min);
     memcpy(dst->close_min, src->close_min, sizeof dst->close_min);
     dst->req_level = src->req_level;
+}
+
+/* dst gets copies of src's stored fields (strings duplicated). */
+static sb_status fields_copy(rt_group *dst, const rt_group *src)
+{
+    settings_copy(dst, src);
+    dst->created_at = src->created_at;
     dst->name = sb_eng_xstrdup(src->name);
     dst->close_msg = sb_eng_xstrdup(src->close_msg);
     dst->queue_msg = sb_eng_xstrdup(src->queue_msg);
@@ -75,15 +81,7 @@ static void fields_move(rt_group *dst, rt_group *src)
     dst->bot = src->bot;
     src->name = src->close_msg = src->queue_msg = src->offline_msg = src->hours_json =
         src->req_skill = src->bot = NULL;
-    dst->strategy = src->strategy;
-    dst->max_per_op = src->max_per_op;
-    dst->reassign_after = src->reassign_after;
-    dst->close_after = src->close_after;
-    dst->has_hours = src->has_hours;
-    dst->utc_off_min = src->utc_off_min;
-    memcpy(dst->open_min, src->open_min, sizeof dst->open_min);
-    memcpy(dst->close_min, src->close_min, sizeof dst->close_min);
-    dst->req_level = src->req_level;
+    settings_copy(dst, src);
 }
 
 void sb_eng_group_free(rt_group *g)
@@ -113,11 +111,7 @@ static sb_status group_save(sb_engine *e, const rt_group *g)
     sb_rec_i64(w, g->req_level);
     sb_rec_i64(w, g->created_at);
     sb_rec_str(w, g->bot);
-    const void *data;
-    size_t len;
-    sb_status s = sb_rec_end(w, &data, &len);
-    if (s != SB_OK) return s;
-    return sb_store_put(e->st, TBL(e, TB_GROUPS), g->id, strlen(g->id), data, len);
+    return sb_eng_rec_put(e, TB_GROUPS, g->id, strlen(g->id));
 }
 
 static sb_status group_decode(const void *val, size_t len, rt_group *g)

@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "engine/records.h"
 #include "store/record.h"
+#include "util/idmap.h"
 
 /* Tables, in the order of sb_engine_table_names(). */
 enum {
@@ -63,16 +64,6 @@ struct sb_eng_later {
  * the caller still owns l. */
 sb_status sb_eng_after_commit(sb_engine *e, sb_eng_later *l, sb_eng_later_fn run);
 
-/* ---- a u64 -> u64 hash map (keys non-zero) -------------------------- */
-typedef struct sb_eng_idmap {
-    uint64_t *keys, *vals;
-    size_t cap, n;
-} sb_eng_idmap;
-bool sb_eng_idmap_get(const sb_eng_idmap *m, uint64_t k, uint64_t *v);
-sb_status sb_eng_idmap_put(sb_eng_idmap *m, uint64_t k, uint64_t v);
-bool sb_eng_idmap_del(sb_eng_idmap *m, uint64_t k); /* false when absent */
-void sb_eng_idmap_free(sb_eng_idmap *m);
-
 #include "engine/route_internal.h"
 
 /* ---- subscriptions and outbox channel instances ---------------------- */
@@ -108,8 +99,8 @@ struct sb_engine {
     void *send_ud;
     sb_eng_inst **insts;
     size_t n_insts;
-    sb_eng_idmap ops;   /* op -> msg_id of sends in flight */
-    sb_eng_idmap fresh; /* msg_id -> 1: enqueued in a batch not yet committed */
+    sb_idmap ops;   /* op -> msg_id of sends in flight */
+    sb_idmap fresh; /* msg_id -> 1: enqueued in a batch not yet committed */
     ev_timer timer;     /* the outbox schedule */
     int64_t timer_at;   /* when it fires, INT64_MAX when stopped */
     ev_timer maint;     /* dedup expiry */
@@ -166,6 +157,20 @@ json_t *sb_eng_conv_json(sb_engine *e, const sb_eng_conv *c);
 json_t *sb_eng_client_json(const sb_eng_client *c);
 /* {"items": items, "next_cursor": id or null}; steals items. */
 json_t *sb_eng_page_json(json_t *items, uint64_t next_cursor);
+/* A list call's end: s == SB_OK: *out = the page's text (as
+ * sb_eng_json_take); otherwise s, items released. Steals items. */
+sb_status sb_eng_page_out(sb_status s, json_t *items, uint64_t next_cursor, char **out);
+/* A list's page size: 0 asks for the default (50); capped at 500 so one
+ * call's work stays bounded. */
+size_t sb_eng_page_limit(size_t asked);
+/* id_page.c: a page of table t (a TB_* keyed by u64 id) from the id after
+ * cursor (NULL/"": the first; not an id: SB_ERR_INVALID), at most limit
+ * records (0: 50, capped at 500) scanned; *out = sb_eng_page_json text,
+ * with next_cursor when the page is full. item builds a record's JSON, NULL
+ * to leave the record out (gone, undecodable, no memory). */
+typedef json_t *(*sb_eng_page_item_fn)(sb_engine *e, uint64_t id, const void *val, size_t vlen);
+sb_status sb_eng_id_page(sb_engine *e, int t, const char *cursor, size_t limit,
+                         sb_eng_page_item_fn item, char **out);
 /* ---- json_write.c: the same shapes written straight into text ---------- */
 typedef struct sb_eng_jw {
     char *p;      /* malloc'ed, NUL-terminated; the caller takes it */
@@ -188,9 +193,15 @@ sb_status sb_eng_json_take(json_t *j, char **out);
  * again). Writes index keys; the record itself is written by
  * sb_eng_client_commit (the conversation may change it too). phone/email:
  * normalized, or NULL. */
-/* The client of a channel account, without creating one: SB_ERR_NOT_FOUND. */
+/* The client of a channel account, without creating one: SB_ERR_NOT_FOUND.
+ * With external_id NULL, the client a contact key names: (kind, value),
+ * e.g. ("phone", "+49..."). SB_ERR_TOO_BIG: key too long; SB_ERR_IO: the
+ * stored value is not a client id. */
 sb_status sb_eng_client_find(sb_engine *e, const char *plugin, const char *instance,
                              const char *external_id, uint64_t *cid);
+/* Points the identity key (as for sb_eng_client_find) at client cid,
+ * whatever it named before. SB_ERR_TOO_BIG: key too long. */
+sb_status sb_eng_ident_put(sb_engine *e, const char *a, const char *b, const char *c, uint64_t cid);
 sb_status sb_eng_client_resolve(sb_engine *e, const char *plugin, const char *instance,
                                 const sb_inbound *in, const char *phone,
                                 const char *email, int64_t now, sb_eng_client *c);

@@ -193,6 +193,13 @@ json_t *sb_eng_page_json(json_t *items, uint64_t next_cursor)
     return done(o, ok);
 }
 
+sb_status sb_eng_page_out(sb_status s, json_t *items, uint64_t next_cursor, char **out)
+{
+    if (s == SB_OK) return sb_eng_json_take(sb_eng_page_json(items, next_cursor), out);
+    json_decref(items);
+    return s;
+}
+
 sb_status sb_eng_json_take(json_t *j, char **out)
 {
     *out = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -114,6 +114,27 @@ char *sb_eng_rd_dup(sb_rec_reader *r, bool *nomem)
     return p;
 }
 
+sb_status sb_eng_strs_dup(const char *const *src, size_t n, char ***out)
+{
+    *out = NULL;
+    if (!n) return SB_OK;
+    char **a = calloc(n, sizeof *a);
+    if (!a) return SB_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] = strdup(src[i] ? src[i] : ""))) {
+            sb_eng_strs_free(a, i);
+            return SB_ERR_NOMEM;
+        }
+    *out = a;
+    return SB_OK;
+}
+
+void sb_eng_strs_free(char **a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(a[i]);
+    free(a);
+}
+
 /* Replaces *dst with a copy of src (NULL allowed). */
 sb_status sb_eng_set_str(char **dst, const char *src)
 {

@@ -65,25 +65,6 @@ sb_status sb_eng_history_move(sb_engine *e, uint64_t conv, uint64_t from, uint64
     return s;
 }
 
-static sb_status ident_put(sb_engine *e, const char *a, const char *b, const char *c, uint64_t cid)
-{
-    unsigned char k[SB_ENG_KEY_MAX], v[8];
-    size_t klen = sb_eng_key_join(k, sizeof k, a, b, c);
-    if (!klen) return SB_ERR_TOO_BIG;
-    sb_key_put_u64(v, cid);
-    return sb_store_put(e->st, TBL(e, TB_IDENTITIES), k, klen, v, sizeof v);
-}
-
-static sb_status ident_owner(sb_engine *e, const char *kind, const char *value, uint64_t *owner)
-{
-    unsigned char k[SB_ENG_KEY_MAX], v[8];
-    size_t klen = sb_eng_key_join(k, sizeof k, kind, value, NULL), vlen;
-    sb_status s = sb_store_get(e->st, TBL(e, TB_IDENTITIES), k, klen, v, sizeof v, &vlen);
-    if (s == SB_OK && vlen == 8) *owner = sb_key_get_u64(v);
-    else if (s == SB_OK) s = SB_ERR_IO;
-    return s;
-}
-
 /* Moves conversations (and their history keys) to client `to`. */
 static sb_status move_convs(sb_engine *e, const uint64_t *ids, size_t n, uint64_t from, uint64_t to)
 {
@@ -156,17 +137,17 @@ static sb_status do_merge(sb_engine *e, uint64_t tid, uint64_t sid, const char *
     for (size_t i = 0; s == SB_OK && i < src.n_ids; i++) {
         const sb_eng_identity *it = &src.ids[i];
         ids[t.n_ids + i] = *it; /* strings live in src's arena until the commit below */
-        s = ident_put(e, it->plugin, it->instance, it->external_id, tid);
+        s = sb_eng_ident_put(e, it->plugin, it->instance, it->external_id, tid);
     }
     t.ids = ids;
     t.n_ids += src.n_ids;
     /* contacts: their keys name the target; it shows them if it had none */
     if (s == SB_OK && src.phone) {
-        s = ident_put(e, "phone", src.phone, NULL, tid);
+        s = sb_eng_ident_put(e, "phone", src.phone, NULL, tid);
         if (!t.phone) { t.phone = src.phone; a.phone_taken = true; }
     }
     if (s == SB_OK && src.email) {
-        s = ident_put(e, "email", src.email, NULL, tid);
+        s = sb_eng_ident_put(e, "email", src.email, NULL, tid);
         if (!t.email) { t.email = src.email; a.email_taken = true; }
     }
     /* attributes and tags the target lacks */
@@ -278,7 +259,7 @@ sb_status sb_eng_auto_merge(sb_engine *e, sb_eng_client *c, const char *phone, c
     for (int i = 0; i < 2; i++) {
         uint64_t owner;
         if (!vals[i]) continue;
-        sb_status s = ident_owner(e, kinds[i], vals[i], &owner);
+        sb_status s = sb_eng_client_find(e, kinds[i], vals[i], NULL, &owner);
         if (s != SB_OK && s != SB_ERR_NOT_FOUND) return s;
         if (s != SB_OK || owner == c->id) continue;
         if (!other) other = owner;
@@ -349,7 +330,7 @@ sb_status sb_engine_audit_undo(sb_engine *e, const char *audit_id, const char *b
     /* its channel accounts and contacts name it again */
     size_t m = 0;
     for (size_t i = 0; s == SB_OK && i < src.n_ids; i++)
-        s = ident_put(e, src.ids[i].plugin, src.ids[i].instance, src.ids[i].external_id, a.source);
+        s = sb_eng_ident_put(e, src.ids[i].plugin, src.ids[i].instance, src.ids[i].external_id, a.source);
     for (size_t i = 0; s == SB_OK && i < t.n_ids; i++) {
         bool theirs = false;
         for (size_t j = 0; j < src.n_ids && !theirs; j++)
@@ -360,11 +341,11 @@ sb_status sb_engine_audit_undo(sb_engine *e, const char *audit_id, const char *b
     }
     if (s == SB_OK) t.n_ids = m;
     if (s == SB_OK && src.phone) {
-        s = ident_put(e, "phone", src.phone, NULL, a.source);
+        s = sb_eng_ident_put(e, "phone", src.phone, NULL, a.source);
         if (a.phone_taken && t.phone && strcmp(t.phone, src.phone) == 0) t.phone = NULL;
     }
     if (s == SB_OK && src.email) {
-        s = ident_put(e, "email", src.email, NULL, a.source);
+        s = sb_eng_ident_put(e, "email", src.email, NULL, a.source);
         if (a.email_taken && t.email && strcmp(t.email, src.email) == 0) t.email = NULL;
     }
     /* what the target took over goes back */

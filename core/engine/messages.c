@@ -5,8 +5,6 @@
 
 #include "util/log.h"
 
-enum { PAGE_DEFAULT = 50, PAGE_MAX = 500 };
-
 sb_status sb_eng_emit_message(sb_engine *e, const char *type, const sb_eng_msg *m)
 {
     json_t *ev = sb_eng_event_new(type), *mj = sb_eng_msg_json(m);
@@ -96,7 +94,7 @@ static sb_status page(sb_engine *e, int table, uint64_t owner, const char *befor
 {
     uint64_t cursor = 0;
     if (before && *before && !(cursor = sb_id_parse(before))) return SB_ERR_INVALID;
-    limit = limit == 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit;
+    limit = sb_eng_page_limit(limit);
 
     unsigned char from[8], to[16];
     sb_key_put_u64(from, owner);

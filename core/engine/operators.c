@@ -8,7 +8,7 @@
 /* Operators: stored records (all of them also in memory: routing needs
  * their loads and sets), the login index, CRUD and status. */
 
-enum { OP_V = 1, OP_N = 11, PAGE_DEFAULT = 50, PAGE_MAX = 500 };
+enum { OP_V = 1, OP_N = 11 };
 
 static const char *const k_keys[] = {"login", "name", "role", "groups", "max_conversations",
                                      "skills", "password", "id", NULL};
@@ -44,12 +44,6 @@ static bool login_ok(const char *s)
 
 /* ---- memory -------------------------------------------------------------- */
 
-static void strs_free(char **a, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(a[i]);
-    free(a);
-}
-
 static void mem_free(rt_op *op)
 {
     for (size_t i = 0; i < op->n_mem; i++) free(op->mem[i].sk_nodes);
@@ -66,8 +60,8 @@ void sb_eng_op_free(rt_op *op)
     free(op->name);
     free(op->role);
     free(op->hash);
-    strs_free(op->group_ids, op->n_groups);
-    strs_free(op->skill_names, op->n_skills);
+    sb_eng_strs_free(op->group_ids, op->n_groups);
+    sb_eng_strs_free(op->skill_names, op->n_skills);
     free(op->skill_lv);
     free(op);
 }
@@ -135,7 +129,7 @@ static sb_status list_add(sb_engine *e, rt_op *op)
         rt->op_list = l;
         rt->cap_ops = cap;
     }
-    sb_status s = sb_eng_idmap_put(&rt->ops, op->id, (uint64_t)(uintptr_t)op);
+    sb_status s = sb_idmap_put(&rt->ops, op->id, (uint64_t)(uintptr_t)op);
     if (s == SB_OK) {
         op->list_idx = rt->n_ops;
         rt->op_list[rt->n_ops++] = op;
@@ -146,7 +140,7 @@ static sb_status list_add(sb_engine *e, rt_op *op)
 static void list_remove(sb_engine *e, rt_op *op)
 {
     sb_eng_rt *rt = &e->rt;
-    sb_eng_idmap_del(&rt->ops, op->id);
+    sb_idmap_del(&rt->ops, op->id);
     if (op->list_idx >= rt->n_ops || rt->op_list[op->list_idx] != op) return;
     rt_op *last = rt->op_list[--rt->n_ops];
     rt->op_list[op->list_idx] = last;
@@ -176,28 +170,7 @@ sb_status sb_eng_op_save(sb_engine *e, const rt_op *op)
     sb_rec_i64(w, op->last_assigned_at);
     sb_rec_i64(w, op->status_since);
     sb_rec_i64(w, op->created_at);
-    const void *data;
-    size_t len;
-    sb_status s = sb_rec_end(w, &data, &len);
-    if (s != SB_OK) return s;
-    unsigned char k[8];
-    sb_key_put_u64(k, op->id);
-    return sb_store_put(e->st, TBL(e, TB_OPERATORS), k, sizeof k, data, len);
-}
-
-static sb_status dup_strs(const char *const *src, size_t n, char ***out)
-{
-    *out = NULL;
-    if (!n) return SB_OK;
-    char **a = calloc(n, sizeof *a);
-    if (!a) return SB_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        if (!(a[i] = strdup(src[i] ? src[i] : ""))) {
-            strs_free(a, i);
-            return SB_ERR_NOMEM;
-        }
-    *out = a;
-    return SB_OK;
+    return sb_eng_rec_put_id(e, TB_OPERATORS, op->id);
 }
 
 static sb_status op_decode(const void *val, size_t len, rt_op *op)
@@ -211,14 +184,14 @@ static sb_status op_decode(const void *val, size_t len, rt_op *op)
     const char *const *items, *const *keys, *const *vals;
     size_t n;
     sb_status s = sb_rec_next_str_array(&r, &items, &n);
-    if (s == SB_OK && (s = dup_strs(items, n, &op->group_ids)) == SB_OK) op->n_groups = n;
+    if (s == SB_OK && (s = sb_eng_strs_dup(items, n, &op->group_ids)) == SB_OK) op->n_groups = n;
     uint64_t max = sb_rec_next_u64(&r, 5);
     op->max = max < 1 ? 1 : max > 1000 ? 1000 : (uint32_t)max;
     if (s == SB_OK) s = sb_rec_next_map(&r, &keys, &vals, &n);
     if (s == SB_OK && n) {
         if (n > RT_MAX_SKILLS) n = RT_MAX_SKILLS;
         op->skill_lv = calloc(n, 1);
-        if (!op->skill_lv || dup_strs(keys, n, &op->skill_names) != SB_OK) s = SB_ERR_NOMEM;
+        if (!op->skill_lv || sb_eng_strs_dup(keys, n, &op->skill_names) != SB_OK) s = SB_ERR_NOMEM;
         for (size_t i = 0; s == SB_OK && i < n; i++) {
             int l = vals[i] ? atoi(vals[i]) : 0;
             op->skill_lv[i] = (uint8_t)(l < 0 ? 0 : l >= RT_LEVELS ? RT_LEVELS - 1 : l);
@@ -312,8 +285,8 @@ typedef struct op_draft {
 
 static void draft_free(op_draft *d)
 {
-    strs_free(d->groups, d->n_groups);
-    strs_free(d->skills, d->n_skills);
+    sb_eng_strs_free(d->groups, d->n_groups);
+    sb_eng_strs_free(d->skills, d->n_skills);
 }
 
 static sb_status parse(sb_engine *e, json_t *o, op_draft *d, char *err, size_t errlen)
@@ -397,7 +370,7 @@ static sb_status adopt(sb_engine *e, rt_op *op, op_draft *d)
 {
     sb_eng_rt_unindex_op(e, op);
     if (d->has_groups) {
-        strs_free(op->group_ids, op->n_groups);
+        sb_eng_strs_free(op->group_ids, op->n_groups);
         op->group_ids = d->groups;
         op->n_groups = d->n_groups;
         d->groups = NULL;
@@ -407,7 +380,7 @@ static sb_status adopt(sb_engine *e, rt_op *op, op_draft *d)
         uint8_t *lv = d->n_skills ? malloc(d->n_skills) : NULL;
         if (d->n_skills && !lv) return SB_ERR_NOMEM;
         if (lv) memcpy(lv, d->lv, d->n_skills);
-        strs_free(op->skill_names, op->n_skills);
+        sb_eng_strs_free(op->skill_names, op->n_skills);
         free(op->skill_lv);
         op->skill_names = d->skills;
         op->skill_lv = lv;
@@ -569,42 +542,17 @@ sb_status sb_engine_operator_json(sb_engine *e, const char *id, char **out)
     return op ? sb_eng_json_take(sb_eng_op_json(op), out) : SB_ERR_NOT_FOUND;
 }
 
-typedef struct page_ctx {
-    sb_engine *e;
-    json_t *items;
-    uint64_t last;
-    size_t n;
-} page_ctx;
-
-static int page_one(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+static json_t *page_item(sb_engine *e, uint64_t id, const void *val, size_t vlen)
 {
-    page_ctx *p = ud;
-    if (klen != 8) return 0;
-    rt_op *op = sb_eng_rt_op(p->e, sb_key_get_u64(key));
-    if (!op) return 0;
-    p->last = op->id;
-    p->n++;
-    return json_array_append_new(p->items, sb_eng_op_json(op)) != 0;
+    (void)val;
+    (void)vlen;
+    rt_op *op = sb_eng_rt_op(e, id); /* the loaded operator is the truth */
+    return op ? sb_eng_op_json(op) : NULL;
 }
 
 sb_status sb_engine_operators_list(sb_engine *e, const char *cursor, size_t limit, char **out)
 {
-    if (!e || !out) return SB_ERR_INVALID;
-    *out = NULL;
-    uint64_t from = 0;
-    if (cursor && *cursor && !(from = sb_id_parse(cursor))) return SB_ERR_INVALID;
-    limit = limit == 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit;
-    unsigned char k[8];
-    sb_key_put_u64(k, from + 1);
-    page_ctx p = {e, json_array(), 0, 0};
-    if (!p.items) return SB_ERR_NOMEM;
-    long n = sb_store_scan(e->st, TBL(e, TB_OPERATORS), from ? k : NULL, from ? 8 : 0, NULL, 0,
-                           false, limit, page_one, &p);
-    if (n < 0) {
-        json_decref(p.items);
-        return (sb_status)n;
-    }
-    return sb_eng_json_take(sb_eng_page_json(p.items, p.n == limit ? p.last : 0), out);
+    return sb_eng_id_page(e, TB_OPERATORS, cursor, limit, page_item, out);
 }
 
 sb_status sb_engine_operator_by_login(sb_engine *e, const char *login, sb_operator_auth *out)

@@ -203,7 +203,7 @@ static void kick_run(sb_engine *e, sb_eng_later *l, sb_status st)
 {
     kick *k = (kick *)l;
     if (e) {
-        sb_eng_idmap_del(&e->fresh, k->msg);
+        sb_idmap_del(&e->fresh, k->msg);
         if (st == SB_OK) sb_eng_outbox_arm(e, sb_eng_now());
     }
     free(k);
@@ -225,9 +225,9 @@ sb_status sb_eng_outbox_enqueue(sb_engine *e, const sb_eng_msg *m, const char *e
     sb_status s = sb_eng_outbox_save(e, &o);
     if (s == SB_OK) s = sb_eng_outbox_due_move(e, -1, o.next_at, o.msg_id);
     if (s == SB_OK) s = pending_add(e, o.plugin, o.instance, +1);
-    if (s == SB_OK) s = sb_eng_idmap_put(&e->fresh, o.msg_id, 1);
+    if (s == SB_OK) s = sb_idmap_put(&e->fresh, o.msg_id, 1);
     if (s == SB_OK && (s = sb_eng_after_commit(e, &k->later, kick_run)) != SB_OK)
-        sb_eng_idmap_del(&e->fresh, o.msg_id);
+        sb_idmap_del(&e->fresh, o.msg_id);
     if (s != SB_OK) free(k);
     return s;
 }
@@ -237,9 +237,9 @@ sb_status sb_engine_send_result(sb_engine *e, uint64_t op, sb_send_status status
 {
     if (!e) return SB_ERR_INVALID;
     uint64_t msg;
-    if (!sb_eng_idmap_get(&e->ops, op, &msg)) return SB_ERR_HANDLE;
+    if (!sb_idmap_get(&e->ops, op, &msg)) return SB_ERR_HANDLE;
     if ((int)status < (int)SB_SENT || (int)status > (int)SB_SEND_UNREACHABLE) return SB_ERR_INVALID;
-    sb_eng_idmap_del(&e->ops, op);
+    sb_idmap_del(&e->ops, op);
     sb_eng_outbox_rec o;
     sb_status s = sb_eng_outbox_load(e, msg, &o);
     if (s == SB_OK && (o.state != SB_OB_SENDING || o.op != op)) s = SB_ERR_HANDLE;
@@ -318,6 +318,6 @@ void sb_eng_outbox_free(sb_engine *e)
     free(e->insts);
     e->insts = NULL;
     e->n_insts = 0;
-    sb_eng_idmap_free(&e->ops);
-    sb_eng_idmap_free(&e->fresh);
+    sb_idmap_free(&e->ops);
+    sb_idmap_free(&e->fresh);
 }

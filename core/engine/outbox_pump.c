@@ -46,7 +46,7 @@ static int first_cb(void *ud, const void *key, size_t klen, const void *val, siz
 {
     first_due *f = ud;
     if (klen != 16) return 0;
-    if (sb_eng_idmap_get(&f->e->fresh, sb_key_get_u64((const unsigned char *)key + 8), NULL))
+    if (sb_idmap_get(&f->e->fresh, sb_key_get_u64((const unsigned char *)key + 8), NULL))
         return 0;
     f->at = (int64_t)sb_key_get_u64(key);
     return 1;
@@ -91,7 +91,7 @@ static sb_status send_now(sb_engine *e, sb_eng_outbox_rec *o, sb_eng_inst *in, i
         return sb_eng_outbox_drop(e, o);
     }
     if (s != SB_OK) return s;
-    if ((s = sb_eng_idmap_put(&e->ops, op, o->msg_id)) != SB_OK) {
+    if ((s = sb_idmap_put(&e->ops, op, o->msg_id)) != SB_OK) {
         sb_eng_msg_clear(&m);
         return sb_eng_outbox_fail(e, o, in, SB_FAIL_TRANSIENT, "out of memory", 0, now);
     }
@@ -112,7 +112,7 @@ static sb_status send_now(sb_engine *e, sb_eng_outbox_rec *o, sb_eng_inst *in, i
     sb_eng_msg_clear(&m);
     /* The channel may have reported already, from inside send(): then the
      * op is gone and the outcome is recorded. */
-    if (acc != SB_SEND_ACCEPTED && sb_eng_idmap_del(&e->ops, op))
+    if (acc != SB_SEND_ACCEPTED && sb_idmap_del(&e->ops, op))
         s = sb_eng_outbox_fail(e, o, in, transient ? SB_FAIL_TRANSIENT : SB_FAIL_PERMANENT,
                                transient ? "channel not available" : "rejected by the channel",
                                0, sb_eng_now());
@@ -133,7 +133,7 @@ static sb_status process(sb_engine *e, uint64_t msg, int64_t at, int64_t now)
     if (s != SB_OK) return s;
     sb_eng_inst *in = sb_eng_outbox_inst(e, o.plugin, o.instance);
     if (!in) s = SB_ERR_NOMEM;
-    else if (o.state == SB_OB_SENDING && sb_eng_idmap_del(&e->ops, o.op))
+    else if (o.state == SB_OB_SENDING && sb_idmap_del(&e->ops, o.op))
         s = sb_eng_outbox_fail(e, &o, in, SB_FAIL_TRANSIENT,
                                "no result from the channel in time", 0, now);
     else {
@@ -165,7 +165,7 @@ static int due_cb(void *ud, const void *key, size_t klen, const void *val, size_
     due_batch *b = ud;
     if (klen != 16) return 0;
     uint64_t msg = sb_key_get_u64((const unsigned char *)key + 8);
-    if (sb_eng_idmap_get(&b->e->fresh, msg, NULL)) return 0; /* not committed yet */
+    if (sb_idmap_get(&b->e->fresh, msg, NULL)) return 0; /* not committed yet */
     b->msg[b->n] = msg;
     b->at[b->n] = (int64_t)sb_key_get_u64(key);
     b->n++;

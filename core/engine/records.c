@@ -159,13 +159,20 @@ static sb_status close_rec(sb_rec_reader *r, void *buf, sb_status s, const char 
     return s;
 }
 
-static sb_status put_rec(sb_engine *e, int t, const void *key, size_t klen)
+sb_status sb_eng_rec_put(sb_engine *e, int t, const void *key, size_t klen)
 {
     const void *data;
     size_t len;
     sb_status s = sb_rec_end(&e->w, &data, &len);
     if (s != SB_OK) return s;
     return sb_store_put(e->st, TBL(e, t), key, klen, data, len);
+}
+
+sb_status sb_eng_rec_put_id(sb_engine *e, int t, uint64_t id)
+{
+    unsigned char k[8];
+    key_id(k, id);
+    return sb_eng_rec_put(e, t, k, sizeof k);
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -192,9 +199,7 @@ sb_status sb_eng_client_save(sb_engine *e, const sb_eng_client *c)
     sb_rec_u64(w, c->open_conv);
     sb_status s = list_write(w, &e->wl, 4, c->n_ids, identity_item, c->ids);
     if (s != SB_OK) return s;
-    unsigned char k[8];
-    key_id(k, c->id);
-    return put_rec(e, TB_CLIENTS, k, sizeof k);
+    return sb_eng_rec_put_id(e, TB_CLIENTS, c->id);
 }
 
 sb_status sb_eng_client_load(sb_engine *e, uint64_t id, sb_eng_client *c)
@@ -273,9 +278,7 @@ sb_status sb_eng_conv_save(sb_engine *e, const sb_eng_conv *c)
     sb_rec_u64(w, c->notified_pos);
     sb_rec_u64(w, c->sticky_op);
     sb_rec_str(w, c->bot);
-    unsigned char k[8];
-    key_id(k, c->id);
-    return put_rec(e, TB_CONVERSATIONS, k, sizeof k);
+    return sb_eng_rec_put_id(e, TB_CONVERSATIONS, c->id);
 }
 
 sb_status sb_eng_conv_load(sb_engine *e, uint64_t id, sb_eng_conv *c)
@@ -376,7 +379,7 @@ sb_status sb_eng_msg_save(sb_engine *e, const sb_eng_msg *m)
     unsigned char k[16];
     key_id(k, m->conv_id);
     key_id(k + 8, m->id);
-    return put_rec(e, TB_MESSAGES, k, sizeof k);
+    return sb_eng_rec_put(e, TB_MESSAGES, k, sizeof k);
 }
 
 static sb_status read_buttons(sb_rec_reader *r, sb_eng_msg *m, sb_status *err)
@@ -483,9 +486,7 @@ sb_status sb_eng_outbox_save(sb_engine *e, const sb_eng_outbox_rec *o)
     sb_rec_u64(w, o->op);
     sb_rec_str(w, o->last_error);
     sb_rec_i64(w, o->created_at);
-    unsigned char k[8];
-    key_id(k, o->msg_id);
-    return put_rec(e, TB_OUTBOX, k, sizeof k);
+    return sb_eng_rec_put_id(e, TB_OUTBOX, o->msg_id);
 }
 
 sb_status sb_eng_outbox_load(sb_engine *e, uint64_t msg_id, sb_eng_outbox_rec *o)

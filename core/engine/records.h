@@ -23,6 +23,13 @@ void *sb_eng_alloc(sb_eng_arena *a, size_t n);               /* NULL: no memory 
 char *sb_eng_strndup(sb_eng_arena *a, const char *s, size_t n); /* NUL-terminated */
 void sb_eng_arena_free(sb_eng_arena *a);
 
+/* ---- saving ----------------------------------------------------------
+ * Ends the record begun in the engine's writer (e->w) and stages it in the
+ * open batch under key in table t (a TB_* of engine/internal.h); _id: under
+ * the u64 key id (BE). The store's status. */
+sb_status sb_eng_rec_put(sb_engine *e, int t, const void *key, size_t klen);
+sb_status sb_eng_rec_put_id(sb_engine *e, int t, uint64_t id);
+
 /* ---- clients: key client_id (u64 BE) -------------------------------- */
 typedef struct sb_eng_identity {
     const char *plugin, *instance, *external_id;

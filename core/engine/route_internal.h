@@ -148,7 +148,7 @@ typedef struct rt_inst_group {
 typedef struct sb_eng_rt {
     rt_group **groups;               /* sorted by id */
     size_t n_groups;
-    sb_eng_idmap ops, convs;         /* id -> rt_op* / rt_conv* */
+    sb_idmap ops, convs;         /* id -> rt_op* / rt_conv* */
     rt_op **op_list;                 /* every operator, unsorted */
     size_t n_ops, cap_ops;
     char *default_group;
@@ -375,6 +375,10 @@ sb_status sb_eng_in_int(json_t *o, const char *key, int64_t min, int64_t max,
 bool sb_eng_slug_ok(const char *s);
 char *sb_eng_xstrdup(const char *s); /* NULL for NULL (and on no memory) */
 char *sb_eng_rd_dup(sb_rec_reader *r, bool *nomem);
+/* *out = a malloc'ed copy of n strings (NULL items become ""), NULL when
+ * n == 0; on SB_ERR_NOMEM nothing is kept and *out is NULL. */
+sb_status sb_eng_strs_dup(const char *const *src, size_t n, char ***out);
+void sb_eng_strs_free(char **a, size_t n); /* the strings, then the array */
 sb_status sb_eng_set_str(char **dst, const char *src);
 
 #endif

@@ -15,13 +15,13 @@ enum { LOOKAHEAD = 8 };
 rt_op *sb_eng_rt_op(sb_engine *e, uint64_t id)
 {
     uint64_t v;
-    return sb_eng_idmap_get(&e->rt.ops, id, &v) ? (rt_op *)(uintptr_t)v : NULL;
+    return sb_idmap_get(&e->rt.ops, id, &v) ? (rt_op *)(uintptr_t)v : NULL;
 }
 
 rt_conv *sb_eng_rt_conv(sb_engine *e, uint64_t id)
 {
     uint64_t v;
-    return sb_eng_idmap_get(&e->rt.convs, id, &v) ? (rt_conv *)(uintptr_t)v : NULL;
+    return sb_idmap_get(&e->rt.convs, id, &v) ? (rt_conv *)(uintptr_t)v : NULL;
 }
 
 static int state_of(const char *status)
@@ -89,7 +89,7 @@ sb_status sb_eng_rt_conv_track(sb_engine *e, const sb_eng_conv *c, rt_conv **out
     rc->last_activity = c->last_activity ? c->last_activity : c->created_at;
     rc->notified_pos = c->notified_pos > UINT32_MAX ? UINT32_MAX : (uint32_t)c->notified_pos;
     if ((c->group && !(rc->group_id = strdup(c->group))) || conv_skill(rc, c) != SB_OK ||
-        sb_eng_idmap_put(&e->rt.convs, rc->id, (uint64_t)(uintptr_t)rc) != SB_OK) {
+        sb_idmap_put(&e->rt.convs, rc->id, (uint64_t)(uintptr_t)rc) != SB_OK) {
         free(rc->group_id);
         free(rc->skill);
         free(rc);
@@ -139,7 +139,7 @@ void sb_eng_rt_conv_forget(sb_engine *e, rt_conv *rc)
     if (s != SB_OK) sb_warn("engine", "queue positions not announced (%d)", (int)s);
     sb_eng_tree_remove(&e->rt.timers, &rc->tnode);
     if (rc->g && rc->g->open) rc->g->open--;
-    sb_eng_idmap_del(&e->rt.convs, rc->id);
+    sb_idmap_del(&e->rt.convs, rc->id);
     free(rc->group_id);
     free(rc->skill);
     free(rc);
@@ -535,8 +535,9 @@ sb_status sb_eng_rt_init(sb_engine *e)
         sb_eng_rt_reindex_op(e, e->rt.op_list[i]);
         sb_eng_rt_grace_arm(e, e->rt.op_list[i]);
     }
-    for (size_t i = 0; i < e->rt.convs.cap; i++)
-        if (e->rt.convs.keys[i]) sb_eng_rt_conv_rearm(e, (rt_conv *)(uintptr_t)e->rt.convs.vals[i]);
+    uint64_t v;
+    for (size_t pos = 0; sb_idmap_next(&e->rt.convs, &pos, NULL, &v);)
+        sb_eng_rt_conv_rearm(e, (rt_conv *)(uintptr_t)v);
     for (size_t i = 0; i < e->rt.n_groups; i++) {
         sb_eng_rt_touch(e, e->rt.groups[i], true);
         sb_eng_rt_kick_group(e, e->rt.groups[i]);
@@ -554,17 +555,17 @@ void sb_eng_rt_free(sb_engine *e)
 {
     sb_eng_rt *rt = &e->rt;
     ev_timer_stop(e->loop, &rt->timer);
-    for (size_t i = 0; i < rt->convs.cap; i++) {
-        if (!rt->convs.keys[i]) continue;
-        rt_conv *rc = (rt_conv *)(uintptr_t)rt->convs.vals[i];
+    uint64_t v;
+    for (size_t pos = 0; sb_idmap_next(&rt->convs, &pos, NULL, &v);) {
+        rt_conv *rc = (rt_conv *)(uintptr_t)v;
         free(rc->group_id);
         free(rc->skill);
         free(rc);
     }
-    sb_eng_idmap_free(&rt->convs);
+    sb_idmap_free(&rt->convs);
     for (size_t i = 0; i < rt->n_ops; i++) sb_eng_op_free(rt->op_list[i]);
     free(rt->op_list);
-    sb_eng_idmap_free(&rt->ops);
+    sb_idmap_free(&rt->ops);
     for (size_t i = 0; i < rt->n_groups; i++) sb_eng_group_free(rt->groups[i]);
     free(rt->groups);
     for (size_t i = 0; i < rt->n_inst; i++) {

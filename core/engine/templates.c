@@ -5,7 +5,7 @@
 
 /* Quick replies: {title, text, hotkey}, stored by id. */
 
-enum { TPL_V = 1, TPL_N = 4, PAGE_DEFAULT = 50, PAGE_MAX = 500 };
+enum { TPL_V = 1, TPL_N = 4 };
 
 static const char *const k_keys[] = {"id", "title", "text", "hotkey", NULL};
 
@@ -31,13 +31,7 @@ static sb_status tpl_save(sb_engine *e, const tpl *t)
     sb_rec_str(w, t->text);
     sb_rec_str(w, t->hotkey);
     sb_rec_i64(w, t->created_at);
-    const void *data;
-    size_t len;
-    sb_status s = sb_rec_end(w, &data, &len);
-    if (s != SB_OK) return s;
-    unsigned char k[8];
-    sb_key_put_u64(k, t->id);
-    return sb_store_put(e->st, TBL(e, TB_TEMPLATES), k, sizeof k, data, len);
+    return sb_eng_rec_put_id(e, TB_TEMPLATES, t->id);
 }
 
 static sb_status tpl_decode(uint64_t id, const void *val, size_t len, tpl *t)
@@ -176,41 +170,17 @@ sb_status sb_engine_template_json(sb_engine *e, const char *id, char **out)
     return s;
 }
 
-typedef struct page_ctx {
-    json_t *items;
-    uint64_t last;
-    size_t n;
-} page_ctx;
-
-static int page_one(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+static json_t *page_item(sb_engine *e, uint64_t id, const void *val, size_t vlen)
 {
-    page_ctx *p = ud;
-    if (klen != 8) return 0;
+    (void)e;
     tpl t;
-    if (tpl_decode(sb_key_get_u64(key), val, vlen, &t) != SB_OK) return 0;
-    p->last = t.id;
-    p->n++;
-    int stop = json_array_append_new(p->items, tpl_json(&t)) != 0;
+    if (tpl_decode(id, val, vlen, &t) != SB_OK) return NULL;
+    json_t *j = tpl_json(&t);
     tpl_clear(&t);
-    return stop;
+    return j;
 }
 
 sb_status sb_engine_templates_list(sb_engine *e, const char *cursor, size_t limit, char **out)
 {
-    if (!e || !out) return SB_ERR_INVALID;
-    *out = NULL;
-    uint64_t from = 0;
-    if (cursor && *cursor && !(from = sb_id_parse(cursor))) return SB_ERR_INVALID;
-    limit = limit == 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit;
-    unsigned char k[8];
-    sb_key_put_u64(k, from + 1);
-    page_ctx p = {json_array(), 0, 0};
-    if (!p.items) return SB_ERR_NOMEM;
-    long n = sb_store_scan(e->st, TBL(e, TB_TEMPLATES), from ? k : NULL, from ? 8 : 0, NULL, 0,
-                           false, limit, page_one, &p);
-    if (n < 0) {
-        json_decref(p.items);
-        return (sb_status)n;
-    }
-    return sb_eng_json_take(sb_eng_page_json(p.items, p.n == limit ? p.last : 0), out);
+    return sb_eng_id_page(e, TB_TEMPLATES, cursor, limit, page_item, out);
 }

@@ -59,7 +59,7 @@ void sb_http_conn_close(sb_http_conn *c)
     if (c->ws)
         sb_ws_gone(c, 1006);
     if (c->req_id) {
-        sb_http_idmap_del(&srv->ids, c->req_id);
+        sb_idmap_del(&srv->ids, c->req_id);
         c->req_id = 0;
     }
     ev_io_stop(srv->loop, &c->rw);

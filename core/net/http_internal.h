@@ -11,6 +11,7 @@
 
 #include "net/http.h"
 #include "net/tls.h"
+#include "util/idmap.h"
 
 /* Output stops being produced (pipelined requests wait, wslay keeps frames
  * in its own queue) while this much is queued to the socket. */
@@ -18,17 +19,6 @@
 
 typedef struct sb_http_conn sb_http_conn;
 typedef struct sb_ws sb_ws;
-
-/* ---- id -> connection map (http_idmap.c) --------------------------------- */
-typedef struct sb_http_idmap {
-    struct sb_http_idslot *slots;
-    size_t cap, n;
-} sb_http_idmap;
-
-sb_status sb_http_idmap_put(sb_http_idmap *m, uint64_t id, sb_http_conn *c);
-sb_http_conn *sb_http_idmap_get(const sb_http_idmap *m, uint64_t id);
-void sb_http_idmap_del(sb_http_idmap *m, uint64_t id);
-void sb_http_idmap_free(sb_http_idmap *m);
 
 /* ---- routes (http_route.c) ----------------------------------------------- */
 typedef struct sb_http_routeent {
@@ -69,7 +59,7 @@ struct sb_http_server {
     bool paused;       /* at max_connections */
     ev_timer retry;    /* accept backoff after EMFILE/ENFILE */
     sb_http_conn *conns;
-    sb_http_idmap ids;
+    sb_idmap ids;      /* request and WebSocket id -> sb_http_conn* */
     uint64_t next_id;
     sb_http_routeent *routes;
     size_t n_routes, cap_routes;
@@ -79,6 +69,13 @@ struct sb_http_server {
 };
 
 uint64_t sb_http_next_id(sb_http_server *srv);
+/* The live connection a request or WebSocket id belongs to; NULL when gone
+ * or when srv is NULL. */
+static inline sb_http_conn *sb_http_conn_by_id(const sb_http_server *srv, uint64_t id)
+{
+    uint64_t v;
+    return srv && sb_idmap_get(&srv->ids, id, &v) ? (sb_http_conn *)(uintptr_t)v : NULL;
+}
 /* Adopts a connected, non-blocking socket as an HTTP connection (plain or
  * TLS). Used by accept and by the fuzz target (one end of a socketpair).
  * On failure the fd is closed. */

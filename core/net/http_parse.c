@@ -386,7 +386,7 @@ static void dispatch(sb_http_conn *c)
     c->req.subpath = c->req.path + m.sub_off;
     c->req.route_ud = m.route->ud;
     c->req.id = sb_http_next_id(srv);
-    if (sb_http_idmap_put(&srv->ids, c->req.id, c) != SB_OK) {
+    if (sb_idmap_put(&srv->ids, c->req.id, (uint64_t)(uintptr_t)c) != SB_OK) {
         sb_http_conn_fail(c, 503, "unavailable", "out of memory", true);
         return;
     }

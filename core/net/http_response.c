@@ -54,7 +54,7 @@ void sb_http_conn_done(sb_http_conn *c, int status)
     sb_http_server *srv = c->srv;
     /* the id is gone before the observer runs: it cannot answer twice */
     if (c->req_id) {
-        sb_http_idmap_del(&srv->ids, c->req_id);
+        sb_idmap_del(&srv->ids, c->req_id);
         c->req_id = 0;
     }
     if (srv->observe) {
@@ -238,7 +238,7 @@ void sb_http_conn_fail(sb_http_conn *c, int status, const char *code, const char
 
 static sb_http_conn *pending(sb_http_server *srv, uint64_t id)
 {
-    sb_http_conn *c = srv ? sb_http_idmap_get(&srv->ids, id) : NULL;
+    sb_http_conn *c = sb_http_conn_by_id(srv, id);
     return c && c->req_id == id && c->st == SB_CS_HANDLER ? c : NULL;
 }
 

@@ -103,7 +103,7 @@ void sb_http_server_free(sb_http_server *srv)
         free(srv->ls[i]);
     }
     free(srv->ls);
-    sb_http_idmap_free(&srv->ids);
+    sb_idmap_free(&srv->ids);
     sb_http_routes_free(srv);
     free(srv);
 }

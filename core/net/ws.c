@@ -103,7 +103,7 @@ void sb_ws_gone(sb_http_conn *c, int code)
     ud = ws->ud;
     id = ws->id;
     c->ws = NULL;
-    sb_http_idmap_del(&c->srv->ids, id);
+    sb_idmap_del(&c->srv->ids, id);
     c->srv->stats.ws_clients--;
     wslay_event_context_free(ws->ctx);
     free(ws);
@@ -175,7 +175,7 @@ void sb_ws_on_timer(sb_http_conn *c)
 sb_status sb_ws_accept(sb_http_server *srv, uint64_t req_id, const sb_ws_handlers *h, void *ud,
                        uint64_t *ws_id)
 {
-    sb_http_conn *c = srv ? sb_http_idmap_get(&srv->ids, req_id) : NULL;
+    sb_http_conn *c = sb_http_conn_by_id(srv, req_id);
     const char *why;
     bool bad_version;
     char accept[29];
@@ -216,9 +216,9 @@ sb_status sb_ws_accept(sb_http_server *srv, uint64_t req_id, const sb_ws_handler
                  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
                  accept);
-    if (sb_http_idmap_put(&srv->ids, ws->id, c) != SB_OK ||
+    if (sb_idmap_put(&srv->ids, ws->id, (uint64_t)(uintptr_t)c) != SB_OK ||
         sb_http_conn_queue(c, resp, (size_t)n) != SB_OK) {
-        sb_http_idmap_del(&srv->ids, ws->id);
+        sb_idmap_del(&srv->ids, ws->id);
         wslay_event_context_free(ws->ctx);
         free(ws);
         sb_http_conn_close(c);
@@ -242,7 +242,7 @@ sb_status sb_ws_accept(sb_http_server *srv, uint64_t req_id, const sb_ws_handler
 
 static sb_http_conn *ws_conn(sb_http_server *srv, uint64_t id)
 {
-    sb_http_conn *c = srv ? sb_http_idmap_get(&srv->ids, id) : NULL;
+    sb_http_conn *c = sb_http_conn_by_id(srv, id);
     return c && c->ws && c->ws->id == id ? c : NULL;
 }
 

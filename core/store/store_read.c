@@ -44,22 +44,30 @@ static bool table_key_ok(const sb_store *st, sb_table t, const void *key, size_t
     return t < st->n_user && key && klen > 0 && klen <= st->max_key;
 }
 
+/* One key's value inside txn (valid until the read ends). */
+static sb_status get_in(sb_store *st, MDB_txn *txn, sb_table t, const void *key, size_t klen,
+                        MDB_val *v)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_get(txn, st->dbi[t], &k, v);
+    if (rc == MDB_NOTFOUND) return SB_ERR_NOT_FOUND;
+    if (rc != MDB_SUCCESS) {
+        sb_error("store", "get: %s", mdb_strerror(rc));
+        return SB_ERR_IO;
+    }
+    return SB_OK;
+}
+
 sb_status sb_store_get(sb_store *st, sb_table t, const void *key, size_t klen,
                        void *buf, size_t cap, size_t *vlen)
 {
     *vlen = 0;
     if (!table_key_ok(st, t, key, klen) || (!buf && cap)) return SB_ERR_INVALID;
     MDB_txn *txn;
+    MDB_val v;
     sb_status s = sb_store_read_begin(st, &txn);
     if (s != SB_OK) return s;
-    MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(txn, st->dbi[t], &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        s = SB_ERR_NOT_FOUND;
-    } else if (rc != MDB_SUCCESS) {
-        sb_error("store", "get: %s", mdb_strerror(rc));
-        s = SB_ERR_IO;
-    } else {
+    if ((s = get_in(st, txn, t, key, klen, &v)) == SB_OK) {
         *vlen = v.mv_size;
         if (v.mv_size > cap) s = SB_ERR_TOO_BIG;
         else if (v.mv_size) memcpy(buf, v.mv_data, v.mv_size);
@@ -75,18 +83,13 @@ sb_status sb_store_get_alloc(sb_store *st, sb_table t, const void *key,
     *vlen = 0;
     if (!table_key_ok(st, t, key, klen)) return SB_ERR_INVALID;
     MDB_txn *txn;
+    MDB_val v;
     sb_status s = sb_store_read_begin(st, &txn);
     if (s != SB_OK) return s;
-    MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(txn, st->dbi[t], &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        s = SB_ERR_NOT_FOUND;
-    } else if (rc != MDB_SUCCESS) {
-        sb_error("store", "get: %s", mdb_strerror(rc));
-        s = SB_ERR_IO;
-    } else if (!(*val = malloc(v.mv_size ? v.mv_size : 1))) {
+    s = get_in(st, txn, t, key, klen, &v);
+    if (s == SB_OK && !(*val = malloc(v.mv_size ? v.mv_size : 1))) {
         s = SB_ERR_NOMEM;
-    } else {
+    } else if (s == SB_OK) {
         if (v.mv_size) memcpy(*val, v.mv_data, v.mv_size);
         *vlen = v.mv_size;
     }

@@ -9,7 +9,7 @@
 //   const mid = await say(d, { instance: 'a', external_id: 'u-1', text: 'hi' });
 //   const convId = await convOf(adminWs, mid);
 //   const ev = await waitEvent(op.ws, (e) => e.type === 'conversation.assigned', 5000);
-const http = require('node:http');
+const { request } = require('./daemon');
 const { sign } = require('./receiver');
 const { connectWs } = require('./ws');
 
@@ -58,37 +58,16 @@ function engineConfig({ instances = [], groups = [], defaultGroup, tokenTtl, boo
 
 // --- HTTP -------------------------------------------------------------------------
 /**
- * One request (no keep-alive). body: an object is sent as JSON, a string as
- * is. opts.localAddress picks the source address (127.0.0.x) so per-address
- * limits can be tested apart; opts.headers adds headers.
+ * daemon.js request, except that a string or Buffer body is labelled
+ * application/json too unless opts.headers names a Content-Type: the API
+ * and the hooks called through here take JSON text.
  * Resolves {status, headers, body, json}.
  */
-function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 10000, localAddress } = {}) {
-  return new Promise((resolve, reject) => {
-    const hdrs = { ...headers };
-    let payload = null;
-    if (body !== undefined && body !== null) {
-      payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-      if (!Object.keys(hdrs).some((k) => k.toLowerCase() === 'content-type')) {
-        hdrs['Content-Type'] = 'application/json';
-      }
-      hdrs['Content-Length'] = Buffer.byteLength(payload);
-    }
-    const req = http.request(url, { method, headers: hdrs, agent: false, localAddress }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, body: text, json });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload === null ? undefined : payload);
-  });
+function rawRequest(url, opts = {}) {
+  const headers = { ...opts.headers };
+  const typed = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
+  if (opts.body !== undefined && opts.body !== null && !typed) headers['Content-Type'] = 'application/json';
+  return request(url, { ...opts, headers });
 }
 
 /** api(d, token, 'GET', '/conversations/1') -> {status, json, body}; path under /api/v1. */

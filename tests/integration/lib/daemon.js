@@ -309,10 +309,12 @@ function tail(lines, n = 40) {
 /**
  * One HTTP request with node:http (no keep-alive, so nothing lingers).
  * body: string/Buffer as is; anything else is sent as JSON with
- * Content-Type application/json. Resolves {status, headers, body, json}
- * (json: the parsed body, or undefined when it is not JSON).
+ * Content-Type application/json. localAddress picks the source address
+ * (127.0.0.x) so per-address limits can be tested apart. Resolves {status,
+ * headers, body, json} (json: the parsed body, or undefined when it is not
+ * JSON).
  */
-function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10000 } = {}) {
+function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10000, localAddress } = {}) {
   return new Promise((resolve, reject) => {
     const hdrs = { ...headers };
     let payload = null;
@@ -327,7 +329,7 @@ function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10000 } 
       }
       hdrs['Content-Length'] = Buffer.byteLength(payload);
     }
-    const req = http.request(url, { method, headers: hdrs, agent: false }, (res) => {
+    const req = http.request(url, { method, headers: hdrs, agent: false, localAddress }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

@@ -60,6 +60,18 @@ static bool sent_to_other(harness *h, void *ud)
     return h->n_sends && strcmp(h->sends[h->n_sends - 1].instance, "other") == 0;
 }
 
+/* A harness (opt may be NULL) where client u-1's conversation (id in conv)
+ * got the reply `text` (id in msg), already handed to the channel as
+ * sends[0]. */
+static harness *open_sent(const sb_engine_options *opt, const char *text, char *conv, char *msg)
+{
+    harness *h = h_open(opt);
+    h_conversation(h, "u-1", conv);
+    h_reply(h, conv, text, msg);
+    h_wait_sends(h, 1, 1000);
+    return h;
+}
+
 static void reply_is_sent_after_commit_and_updated(void **state)
 {
     harness *h = h_open(NULL);
@@ -101,11 +113,8 @@ static void reply_is_sent_after_commit_and_updated(void **state)
 static void retry_after_is_honoured(void **state)
 {
     sb_engine_options opt = {.retry_base_ms = 10};
-    harness *h = h_open(&opt);
     char conv[32], msg[32], st[64];
-    h_conversation(h, "u-1", conv);
-    h_reply(h, conv, "hi", msg);
-    h_wait_sends(h, 1, 1000);
+    harness *h = open_sent(&opt, "hi", conv, msg);
     int64_t t0 = h_now();
     result(h, 0, SB_SEND_RETRY, NULL, 200, "429 Too Many Requests");
     h_wait_sends(h, 2, 2000);
@@ -211,11 +220,8 @@ static void permanent_failures(void **state)
 
 static void unreachable_marks_the_identity(void **state)
 {
-    harness *h = h_open(NULL);
     char conv[32], msg[32], st[64];
-    h_conversation(h, "u-1", conv);
-    h_reply(h, conv, "hi", msg);
-    h_wait_sends(h, 1, 1000);
+    harness *h = open_sent(NULL, "hi", conv, msg);
     result(h, 0, SB_SEND_UNREACHABLE, NULL, 0, "403 bot was blocked by the user");
     h_step(h);
     assert_string_equal(h_delivery(h, msg, st), "failed");
@@ -317,11 +323,8 @@ static void rate_limit_spreads_sends(void **state)
 static void restart_resumes_not_before_next_at(void **state)
 {
     sb_engine_options opt = {.retry_base_ms = 10, .send_timeout_ms = 150};
-    harness *h = h_open(&opt);
     char conv[32], msg[32], st[64];
-    h_conversation(h, "u-1", conv);
-    h_reply(h, conv, "hi", msg);
-    h_wait_sends(h, 1, 1000);
+    harness *h = open_sent(&opt, "hi", conv, msg);
     int64_t t0 = h_now();
     result(h, 0, SB_SEND_RETRY, NULL, 300, "429");
     h_restart(h);
@@ -355,11 +358,8 @@ static void restart_resumes_not_before_next_at(void **state)
 static void uncommitted_entries_wait_even_when_the_timer_fires(void **state)
 {
     sb_engine_options opt = {.retry_base_ms = 10};
-    harness *h = h_open(&opt);
     char conv[32], first[32], second[32];
-    h_conversation(h, "u-1", conv);
-    h_reply(h, conv, "first", first);
-    h_wait_sends(h, 1, 1000);
+    harness *h = open_sent(&opt, "first", conv, first);
     result(h, 0, SB_SEND_RETRY, NULL, 50, "429");
     h_step(h);
     usleep(80 * 1000);

@@ -68,18 +68,6 @@ static void h_err(sb_http_req *req, void *ud)
                            "line\nbreak \x01 \xff tab\t quote\" \xc3\xa9") == SB_OK);
 }
 
-enum { BIG = 8 << 20 }; /* more than the kernel buffers on both sides */
-static char g_big[BIG];
-
-static void h_big(sb_http_req *req, void *ud)
-{
-    (void)ud;
-    for (size_t i = 0; i < BIG; i++)
-        g_big[i] = (char)('a' + i % 23);
-    TH_CHECK(sb_http_respond(g_srv, req->id, 200, "application/octet-stream", NULL, 0, g_big,
-                             BIG) == SB_OK);
-}
-
 static int g_owner_tag;
 
 static void setup_routes(th_server *s, void *arg)
@@ -97,7 +85,7 @@ static void setup_routes(th_server *s, void *arg)
     assert_int_equal(sb_http_route(s->srv, "GET", "/async", false, h_async, NULL, NULL), SB_OK);
     assert_int_equal(sb_http_route(s->srv, "GET", "/hold", false, h_hold, NULL, NULL), SB_OK);
     assert_int_equal(sb_http_route(s->srv, "GET", "/err", false, h_err, NULL, NULL), SB_OK);
-    assert_int_equal(sb_http_route(s->srv, "GET", "/big", false, h_big, NULL, NULL), SB_OK);
+    th_route_big(s);
     assert_int_equal(sb_http_route(s->srv, "GET", "/owned", true, h_echo, "owned", &g_owner_tag),
                      SB_OK);
 }
@@ -126,6 +114,14 @@ static void expect_body(th_resp *r, int status, const char *body)
     assert_int_equal(r->status, status);
     assert_string_equal(r->body, body);
     th_resp_free(r);
+}
+
+/* The next response on a kept-alive connection, checked like expect_body. */
+static void expect_next(th_conn *c, int status, const char *body)
+{
+    th_resp r;
+    assert_true(th_read_resp(c, &r, false));
+    expect_body(&r, status, body);
 }
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -256,57 +252,46 @@ static void test_http10(void **state)
     assert_string_equal(v, "keep-alive");
     th_resp_free(&r);
     th_send(c, "GET /api/v1/x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "x GET /api/v1/x sub= q= body=");
+    expect_next(c, 200, "x GET /api/v1/x sub= q= body=");
     th_close(c);
 }
 
 static void test_pipelining(void **state)
 {
     th_conn *c = th_connect(g_s.port);
-    th_resp r;
     (void)state;
     th_send(c, "GET /hello?1 HTTP/1.1\r\n\r\n"
                "POST /echo?2 HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody"
                "GET /api/v1/x?3 HTTP/1.1\r\n\r\n");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "hello GET /hello sub= q=1 body=");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "echo POST /echo sub= q=2 body=body");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "x GET /api/v1/x sub= q=3 body=");
+    expect_next(c, 200, "hello GET /hello sub= q=1 body=");
+    expect_next(c, 200, "echo POST /echo sub= q=2 body=body");
+    expect_next(c, 200, "x GET /api/v1/x sub= q=3 body=");
     th_close(c);
 }
 
 static void test_pipelining_async(void **state)
 {
     th_conn *c = th_connect(g_s.port);
-    th_resp r;
     (void)state;
     /* the first answer comes last in time: order must still hold */
     th_send(c, "GET /async?120 HTTP/1.1\r\n\r\n"
                "GET /async?10 HTTP/1.1\r\n\r\n"
                "GET /async?60 HTTP/1.1\r\n\r\n");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "async 120");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "async 10");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "async 60");
+    expect_next(c, 200, "async 120");
+    expect_next(c, 200, "async 10");
+    expect_next(c, 200, "async 60");
     th_close(c);
 }
 
 static void test_chunked_body(void **state)
 {
     th_conn *c = th_connect(g_s.port);
-    th_resp r;
     (void)state;
     th_send(c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                "5\r\nhello\r\n");
     th_sleep_ms(20);
     th_send(c, "6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "echo POST /echo sub= q= body=hello world");
+    expect_next(c, 200, "echo POST /echo sub= q= body=hello world");
     th_close(c);
 }
 
@@ -324,8 +309,7 @@ static void test_head(void **state)
     th_resp_free(&r);
     /* no body bytes followed: the next answer parses cleanly */
     th_send(c, "GET /hello HTTP/1.1\r\n\r\n");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "hello GET /hello sub= q= body=");
+    expect_next(c, 200, "hello GET /hello sub= q= body=");
     th_close(c);
 }
 
@@ -356,35 +340,26 @@ static void test_garbage(void **state)
  * still works. */
 static void test_slow_reader(void **state)
 {
-    int small = 4096;
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    th_conn *c = calloc(1, sizeof *c);
+    th_conn *c = th_connect_rcvbuf(g_s.port, 4096);
     th_resp r;
     (void)state;
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    a.sin_port = htons((uint16_t)g_s.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
-    th_rcv_timeout(c->fd, 5000);
     th_send(c, "GET /big HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n");
     th_sleep_ms(100);
     assert_true(th_read_resp(c, &r, true));
     assert_int_equal(r.status, 200);
     th_resp_free(&r);
     /* stream the body through the small client buffer, checking each byte */
-    for (size_t got = 0; got < BIG;) {
-        size_t n = c->len < BIG - got ? c->len : BIG - got;
+    for (size_t got = 0; got < TH_BIG;) {
+        size_t n = c->len < TH_BIG - got ? c->len : TH_BIG - got;
         for (size_t i = 0; i < n; i++)
             if (c->buf[i] != (char)('a' + (got + i) % 23))
                 fail_msg("byte %zu differs", got + i);
         got += n;
         th_consume(c, n);
-        if (got < BIG)
+        if (got < TH_BIG)
             assert_true(th_fill(c) > 0);
     }
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "hello GET /hello sub= q= body=");
+    expect_next(c, 200, "hello GET /hello sub= q= body=");
     th_close(c);
 }
 
@@ -407,7 +382,6 @@ static void answer_held(th_server *s, void *arg)
 static void test_late_respond(void **state)
 {
     th_conn *c = th_connect(g_s.port);
-    th_resp r;
     double deadline;
     (void)state;
     g_held = 0;
@@ -438,8 +412,7 @@ static void test_late_respond(void **state)
     assert_int_equal(g_rc, SB_OK);
     th_call(&g_s, answer_held, NULL);
     assert_int_equal(g_rc, SB_ERR_HANDLE);
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "late");
+    expect_next(c, 200, "late");
     th_close(c);
 }
 
@@ -575,7 +548,6 @@ static void test_ipv6(void **state)
     sb_http_limits l = th_limits();
     int fd;
     th_conn *c;
-    th_resp r;
     (void)state;
     if (!th_start_at(&s6, &l, "[::1]:0", NULL, NULL, setup_routes, NULL))
         skip(); /* no IPv6 on this host */
@@ -584,8 +556,7 @@ static void test_ipv6(void **state)
     c = calloc(1, sizeof *c);
     c->fd = fd;
     th_send(c, "GET /hello HTTP/1.1\r\n\r\n");
-    assert_true(th_read_resp(c, &r, false));
-    expect_body(&r, 200, "hello GET /hello sub= q= body=");
+    expect_next(c, 200, "hello GET /hello sub= q= body=");
     th_close(c);
     th_stop(&s6);
 }

@@ -200,13 +200,17 @@ typedef struct th_resp {
     size_t body_len;
 } th_resp;
 
-static inline int th_socket_to(int family, const char *ip, int port, int timeout_ms)
+/* rcvbuf > 0 shrinks the receive buffer: set before connect, since it
+ * sizes the TCP window, so the client reads slower than the server sends. */
+static inline int th_socket_buf(int family, const char *ip, int port, int timeout_ms, int rcvbuf)
 {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     int one = 1;
     if (fd < 0)
         return -1;
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -228,13 +232,24 @@ static inline int th_socket_to(int family, const char *ip, int port, int timeout
     return fd;
 }
 
-static inline th_conn *th_connect(int port)
+static inline int th_socket_to(int family, const char *ip, int port, int timeout_ms)
+{
+    return th_socket_buf(family, ip, port, timeout_ms, 0);
+}
+
+/* A client on 127.0.0.1 with 5 s timeouts; rcvbuf as in th_socket_buf. */
+static inline th_conn *th_connect_rcvbuf(int port, int rcvbuf)
 {
     th_conn *c = calloc(1, sizeof *c);
     assert_non_null(c);
-    c->fd = th_socket_to(AF_INET, "127.0.0.1", port, 5000);
+    c->fd = th_socket_buf(AF_INET, "127.0.0.1", port, 5000, rcvbuf);
     assert_true(c->fd >= 0);
     return c;
+}
+
+static inline th_conn *th_connect(int port)
+{
+    return th_connect_rcvbuf(port, 0);
 }
 
 static inline void th_close(th_conn *c)
@@ -384,6 +399,33 @@ static inline th_resp th_request(int port, const char *raw)
     assert_true(th_read_resp(c, &r, false));
     th_close(c);
     return r;
+}
+
+/* ---- GET /big: more than the kernel buffers on both sides ---------------- */
+enum { TH_BIG = 8 << 20 };
+
+/* TH_BIG bytes 'a' + i % 23, filled on the first call (th_route_big makes
+ * that call before the server answers, so readers never race the fill). */
+static inline const char *th_big_body(void)
+{
+    static char big[TH_BIG];
+    if (!big[0])
+        for (size_t i = 0; i < TH_BIG; i++)
+            big[i] = (char)('a' + i % 23);
+    return big;
+}
+
+static inline void th_h_big(sb_http_req *req, void *ud)
+{
+    TH_CHECK(sb_http_respond(ud, req->id, 200, "application/octet-stream", NULL, 0, th_big_body(),
+                             TH_BIG) == SB_OK);
+}
+
+/* Routes GET /big to th_big_body(); called from a th_start setup function. */
+static inline void th_route_big(th_server *s)
+{
+    th_big_body();
+    assert_int_equal(sb_http_route(s->srv, "GET", "/big", false, th_h_big, s->srv, NULL), SB_OK);
 }
 
 #endif

@@ -13,22 +13,12 @@ static void h_echo(sb_http_req *req, void *ud)
                              req->body_len) == SB_OK);
 }
 
-enum { BIG = 8 << 20 }; /* more than the kernel buffers */
-static char g_big[BIG];
-
-static void h_big(sb_http_req *req, void *ud)
-{
-    (void)ud;
-    TH_CHECK(sb_http_respond(g_srv, req->id, 200, "application/octet-stream", NULL, 0, g_big,
-                             BIG) == SB_OK);
-}
-
 static void setup_routes(th_server *s, void *arg)
 {
     (void)arg;
     g_srv = s->srv;
     assert_int_equal(sb_http_route(s->srv, NULL, "/", true, h_echo, NULL, NULL), SB_OK);
-    assert_int_equal(sb_http_route(s->srv, "GET", "/big", false, h_big, NULL, NULL), SB_OK);
+    th_route_big(s);
 }
 
 static th_server g_s;
@@ -244,31 +234,23 @@ static void test_idle_timeout(void **state)
  * not cut by the idle timer. */
 static void test_steady_reader(void **state)
 {
-    int rcv = 128 * 1024;
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    th_conn *c = calloc(1, sizeof *c);
+    double t0 = th_now();
+    th_conn *c = th_connect_rcvbuf(g_s.port, 128 * 1024);
     th_resp r;
     size_t got;
-    double t0 = th_now();
     (void)state;
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-    a.sin_port = htons((uint16_t)g_s.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
-    th_rcv_timeout(c->fd, 5000);
     th_send(c, "GET /big HTTP/1.1\r\n\r\n");
     assert_true(th_read_resp(c, &r, true));
     assert_int_equal(r.status, 200);
     th_resp_free(&r);
-    for (got = c->len, c->len = 0; got < BIG && th_now() - t0 < 10; c->len = 0) {
+    for (got = c->len, c->len = 0; got < TH_BIG && th_now() - t0 < 10; c->len = 0) {
         ssize_t n;
         th_sleep_ms(10);
         n = th_fill(c);
         assert_true(n > 0);
         got += (size_t)n;
     }
-    assert_int_equal(got, BIG);
+    assert_int_equal(got, TH_BIG);
     assert_true(th_now() - t0 > 0.5); /* it did take longer than idle_timeout */
     th_close(c);
 }

@@ -11,8 +11,6 @@
 
 static sb_http_server *g_srv;
 static char g_dir[64], g_cert[128], g_key[128];
-static char *g_big;
-enum { BIG = 8 << 20 }; /* more than the kernel buffers on both sides */
 
 static void h_echo(sb_http_req *req, void *ud)
 {
@@ -22,19 +20,12 @@ static void h_echo(sb_http_req *req, void *ud)
     TH_CHECK(sb_http_respond(g_srv, req->id, 200, "text/plain", NULL, 0, buf, (size_t)n) == SB_OK);
 }
 
-static void h_big(sb_http_req *req, void *ud)
-{
-    (void)ud;
-    TH_CHECK(sb_http_respond(g_srv, req->id, 200, "application/octet-stream", NULL, 0, g_big,
-                             BIG) == SB_OK);
-}
-
 static void setup_routes(th_server *s, void *arg)
 {
     (void)arg;
     g_srv = s->srv;
     assert_int_equal(sb_http_route(s->srv, NULL, "/echo", false, h_echo, NULL, NULL), SB_OK);
-    assert_int_equal(sb_http_route(s->srv, "GET", "/big", false, h_big, NULL, NULL), SB_OK);
+    th_route_big(s);
 }
 
 static void write_file(const char *path, const unsigned char *data)
@@ -101,9 +92,6 @@ static int start(void **state)
     sb_http_limits l = th_limits();
     (void)state;
     make_cert();
-    g_big = malloc(BIG);
-    for (size_t i = 0; i < BIG; i++)
-        g_big[i] = (char)('a' + i % 26);
     assert_true(th_start_at(&g_s, &l, NULL, g_cert, g_key, setup_routes, NULL));
     return 0;
 }
@@ -115,7 +103,6 @@ static int stop(void **state)
     unlink(g_cert);
     unlink(g_key);
     rmdir(g_dir);
-    free(g_big);
     return 0;
 }
 
@@ -189,8 +176,8 @@ static void test_tls_round_trip(void **state)
     s.len = 0;
     /* larger than a TLS record and the socket buffers: partial writes */
     assert_int_equal(https(h, "/big", NULL, &s), 200);
-    assert_int_equal(s.len, BIG);
-    assert_memory_equal(s.p, g_big, BIG);
+    assert_int_equal(s.len, TH_BIG);
+    assert_memory_equal(s.p, th_big_body(), TH_BIG);
     s.len = 0;
     assert_int_equal(https(h, "/nope", NULL, &s), 404);
     st = th_stats(&g_s);

@@ -35,6 +35,19 @@ static bool blob_ok(sb_store *st, uint32_t i)
            memcmp(got, want, BLOB) == 0;
 }
 
+/* Stages blob i (key = i, big endian) in the open batch and, when log and
+ * the put went in, its key in the store's log (a second write). Returns the
+ * put's status. */
+static sb_status put_blob(sb_store *st, uint32_t i, bool log)
+{
+    unsigned char k[4], v[BLOB];
+    sb_key_put_u32(k, i);
+    fill(v, i);
+    sb_status s = sb_store_put(st, T_BLOBS, k, 4, v, BLOB);
+    if (s == SB_OK && log) assert_int_equal(sb_store_log_append(st, k, 4, NULL), SB_OK);
+    return s;
+}
+
 static void status_cb(void *ud, sb_status s) { *(sb_status *)ud = s; }
 
 static void test_grow(void **state)
@@ -46,21 +59,13 @@ static void test_grow(void **state)
                             .tables = k_tables, .n_tables = 1, .no_sync = true};
     assert_int_equal(sb_store_open(&st, &opt, NULL, 0), SB_OK);
     /* Something committed, and the read txn used (reset) before the remap. */
-    unsigned char k[4], v[BLOB];
-    sb_key_put_u32(k, 0);
-    fill(v, 0);
-    assert_int_equal(sb_store_put(st, T_BLOBS, k, 4, v, BLOB), SB_OK);
+    assert_int_equal(put_blob(st, 0, false), SB_OK);
     assert_int_equal(sb_store_flush(st), SB_OK);
     assert_true(blob_ok(st, 0));
 
     sb_status cb = SB_ERR_STATE;
     assert_int_equal(sb_store_on_commit(st, status_cb, &cb), SB_OK);
-    for (uint32_t i = 1; i <= N_BLOBS; i++) {
-        sb_key_put_u32(k, i);
-        fill(v, i);
-        assert_int_equal(sb_store_put(st, T_BLOBS, k, 4, v, BLOB), SB_OK);
-        assert_int_equal(sb_store_log_append(st, k, 4, NULL), SB_OK);
-    }
+    for (uint32_t i = 1; i <= N_BLOBS; i++) assert_int_equal(put_blob(st, i, true), SB_OK);
     assert_true(blob_ok(st, 1) && blob_ok(st, N_BLOBS)); /* in the batch */
     assert_int_equal(cb, SB_ERR_STATE);
     assert_int_equal(sb_store_flush(st), SB_OK);
@@ -96,10 +101,7 @@ static void test_cannot_grow(void **state)
     sb_store_options opt = {.path = dir, .map_size = 64 << 10, .max_map_size = 64 << 10,
                             .tables = k_tables, .n_tables = 1, .no_sync = true};
     assert_int_equal(sb_store_open(&st, &opt, NULL, 0), SB_OK);
-    unsigned char k[4], v[BLOB];
-    sb_key_put_u32(k, 0);
-    fill(v, 0);
-    assert_int_equal(sb_store_put(st, T_BLOBS, k, 4, v, BLOB), SB_OK);
+    assert_int_equal(put_blob(st, 0, false), SB_OK);
     assert_int_equal(sb_store_log_append(st, "committed", 9, NULL), SB_OK);
     assert_int_equal(sb_store_flush(st), SB_OK);
 
@@ -107,12 +109,7 @@ static void test_cannot_grow(void **state)
     assert_int_equal(sb_store_on_commit(st, status_cb, &before), SB_OK);
     uint32_t i;
     sb_status ps = SB_OK;
-    for (i = 1; i <= N_BLOBS && ps == SB_OK; i++) {
-        sb_key_put_u32(k, i);
-        fill(v, i);
-        ps = sb_store_put(st, T_BLOBS, k, 4, v, BLOB);
-        if (ps == SB_OK) assert_int_equal(sb_store_log_append(st, k, 4, NULL), SB_OK);
-    }
+    for (i = 1; i <= N_BLOBS && ps == SB_OK; i++) ps = put_blob(st, i, true);
     assert_int_equal(ps, SB_ERR_FULL);
     assert_true(i >= 3 && i < N_BLOBS); /* some went in before the map filled */
     /* The batch is failed: every write says so, the log is rewound, its
@@ -171,18 +168,12 @@ static int disk_full_child(const char *dir)
     sb_store_options opt = {.path = dir, .map_size = 8 << 20, .tables = k_tables,
                             .n_tables = 1, .no_sync = true};
     if (sb_store_open(&st, &opt, NULL, 0) != SB_OK) return 10;
-    unsigned char k[4], v[BLOB];
-    sb_key_put_u32(k, 0);
-    fill(v, 0);
-    if (sb_store_put(st, T_BLOBS, k, 4, v, BLOB) != SB_OK || sb_store_flush(st) != SB_OK)
+    if (put_blob(st, 0, false) != SB_OK || sb_store_flush(st) != SB_OK)
         return 11;
     sb_status cb = SB_OK;
     if (sb_store_on_commit(st, status_cb, &cb) != SB_OK) return 12;
-    for (uint32_t i = 1; i <= N_BLOBS; i++) { /* 1 MiB: past the limit */
-        sb_key_put_u32(k, i);
-        fill(v, i);
-        if (sb_store_put(st, T_BLOBS, k, 4, v, BLOB) != SB_OK) return 13;
-    }
+    for (uint32_t i = 1; i <= N_BLOBS; i++) /* 1 MiB: past the limit */
+        if (put_blob(st, i, false) != SB_OK) return 13;
     /* A short write is EIO to LMDB, a refused one EFBIG (full). */
     sb_status fs = sb_store_flush(st);
     if ((fs != SB_ERR_FULL && fs != SB_ERR_IO) || cb != fs) return 14;
