@@ -97,9 +97,9 @@ sb_status sb_engine_conversation_assign(sb_engine *e, const char *conv_id,
     if (s != SB_OK) return s;
     if (!(rc->state == RC_ASSIGNED && rc->op == op->id)) {
         if (rc->state == RC_ASSIGNED) {
-            char note[128], ids[21];
-            snprintf(note, sizeof note, "Assigned to operator %s by a supervisor",
-                     sb_id_str(op->id, ids));
+            char note[600];
+            snprintf(note, sizeof note, "Супервизор назначил разговор оператору %s",
+                     op->name && *op->name ? op->name : op->login);
             s = sb_eng_system_message(e, &c, note, false, "assign");
         }
         if (s == SB_OK) s = sb_eng_rt_assign(e, &c, rc, op, "assign", by);
@@ -125,13 +125,15 @@ sb_status sb_engine_conversation_transfer(sb_engine *e, const char *conv_id, con
     if (s != SB_OK) return s;
     uint64_t from_op = rc->state == RC_ASSIGNED ? rc->op : 0;
     char *from_group = sb_eng_xstrdup(rc->group_id);
-    char note[MAX_NOTE + 160], ids[21];
+    /* the history's note names people and groups as operators know them */
+    char note[MAX_NOTE + 700];
     if (to_op)
-        snprintf(note, sizeof note, "Transferred to operator %s%s%s", sb_id_str(op->id, ids),
-                 t->note ? ": " : "", t->note ? t->note : "");
-    else
-        snprintf(note, sizeof note, "Transferred to group %s%s%s", g->id, t->note ? ": " : "",
+        snprintf(note, sizeof note, "Передан оператору %s%s%s",
+                 op->name && *op->name ? op->name : op->login, t->note ? ": " : "",
                  t->note ? t->note : "");
+    else
+        snprintf(note, sizeof note, "Передан в группу %s%s%s", g->name && *g->name ? g->name : g->id,
+                 t->note ? ": " : "", t->note ? t->note : "");
     s = sb_eng_system_message(e, &c, note, false, "transfer");
     const char *result = "assigned", *reason = NULL;
     if (s == SB_OK && to_op) {

@@ -22,14 +22,14 @@
  * come at about 10, 7, 4, 2, 1 near the front and at each halving further
  * back (about 10 messages over a wait through 1000 places). */
 
+/* Russian, like the rest of the product's defaults; groups set their own. */
 static const char k_default_queue[] =
-    "All operators are busy. You are number {position} in the queue; "
-    "estimated wait {wait} min.";
+    "Все операторы заняты. Вы {position}-й в очереди, ожидание около {wait} мин.";
 static const char k_default_offline[] =
-    "No operator is available right now. Your message is saved and we will "
-    "answer as soon as we can.";
+    "Сейчас нет свободных операторов. Ваше сообщение сохранено, мы ответим при "
+    "первой возможности.";
 static const char k_default_personal[] =
-    "Your conversation is waiting for your operator. You are number {position} in line.";
+    "Ваш разговор ждёт вашего оператора. Вы {position}-й в очереди.";
 
 static size_t milestone(size_t i)
 {

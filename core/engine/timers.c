@@ -81,7 +81,7 @@ static void conv_due(sb_engine *e, rt_conv *rc, int64_t now)
         rt_op *next = sb_eng_rt_pick(e, rc->g, rc, rc->op);
         if (next && (s = sb_eng_conv_load(e, rc->id, &c)) == SB_OK) {
             char note[160];
-            snprintf(note, sizeof note, "Reassigned: no operator reply within %lld s",
+            snprintf(note, sizeof note, "Передан другому оператору: нет ответа %lld с",
                      (long long)(rc->g->reassign_after / 1000));
             s = sb_eng_system_message(e, &c, note, false, "reassign");
             if (s == SB_OK) s = sb_eng_rt_assign(e, &c, rc, next, "reassign", NULL);

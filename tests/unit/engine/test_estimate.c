@@ -89,7 +89,7 @@ static void out_of_hours_clients_hear_the_offline_message(void **state)
     r_write(h, "main", "u-2", NULL, "hi", c);
     h_run_for(h, 30);
     assert_int_equal(r_sends_with(h, "We work 09-18"), 1);
-    assert_int_equal(r_sends_with(h, "in the queue"), 0);
+    assert_int_equal(r_sends_with(h, "в очереди"), 0);
     h_close(h);
 }
 

@@ -32,9 +32,9 @@ static void assignment_up_to_limits_then_queue_with_positions(void **state)
     assert_int_equal(r_load(h, a), 2);
     /* each queued client was told its place and a wait, through its channel */
     h_run_for(h, 50);
-    assert_int_equal(r_sends_with(h, "number 1 in the queue"), 1);
-    assert_int_equal(r_sends_with(h, "number 2 in the queue"), 1);
-    assert_int_equal(r_sends_with(h, "estimated wait"), 2);
+    assert_int_equal(r_sends_with(h, "Вы 1-й в очереди"), 1);
+    assert_int_equal(r_sends_with(h, "Вы 2-й в очереди"), 1);
+    assert_int_equal(r_sends_with(h, "ожидание около"), 2);
     assert_true(h_count_events(h, "conversation.queued") >= 2);
     json_t *qs = h_last_event(h, "queue.stats");
     assert_non_null(qs);
@@ -48,7 +48,7 @@ static void assignment_up_to_limits_then_queue_with_positions(void **state)
     assert_string_equal(r_field(h, c[2], "operator_id", buf), a);
     assert_int_equal(r_position(h, c[3]), 1);
     h_run_for(h, 50);
-    assert_int_equal(r_sends_with(h, "number 1 in the queue"), 2);
+    assert_int_equal(r_sends_with(h, "Вы 1-й в очереди"), 2);
     /* close twice: a conflict, with the conversation */
     assert_int_equal(sb_engine_conversation_close(h->e, c[0], a, &out), SB_ERR_STATE);
     json_t *cj = h_parse(out);
@@ -69,7 +69,7 @@ static void draining_when_an_operator_comes_online_holds_the_limit(void **state)
     }
     h_run_for(h, 30);
     /* nobody online: told so, once each */
-    assert_int_equal(r_sends_with(h, "No operator is available"), 8);
+    assert_int_equal(r_sends_with(h, "нет свободных операторов"), 8);
     for (int i = 0; i < 8; i++) assert_int_equal(r_position(h, c[i]), i + 1);
     size_t before = h->n_sends;
     r_status(h, a, "online");
@@ -80,8 +80,8 @@ static void draining_when_an_operator_comes_online_holds_the_limit(void **state)
     /* new positions told at milestones only: 4->1, 5->2, 6->3, 7->4, 8->5 */
     h_run_for(h, 50);
     assert_int_equal(h->n_sends - before, 5);
-    assert_int_equal(r_sends_with(h, "number 1 in the queue"), 1);
-    assert_int_equal(r_sends_with(h, "number 5 in the queue"), 1);
+    assert_int_equal(r_sends_with(h, "Вы 1-й в очереди"), 1);
+    assert_int_equal(r_sends_with(h, "Вы 5-й в очереди"), 1);
     h_close(h);
 }
 
