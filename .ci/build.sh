@@ -33,7 +33,7 @@ PKGS_run="$PKGS_build"
 # + node and npm, see node_pkgs; chromium runs the web pages' browser tests
 # (tests/integration/lib/browser.js, through npm playwright-core)
 PKGS_test="$PKGS_build chromium"
-PKGS_bench="$PKGS_build nginx wrk"
+PKGS_bench="$PKGS_build nginx wrk lmdb-utils"
 
 # Node may come from Debian (nodejs 18 + npm 9) or elsewhere (NodeSource):
 # ask for Debian's packages only when the commands are missing.
