@@ -140,7 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     chunk = data[0] & 0x80 ? (size_t)(data[0] & 0x7f) + 1 : size;
     for (int turns = 0; off < size; turns++) {
         size_t n = size - off < chunk ? size - off : chunk;
-        ssize_t w = write(sv[1], data + off, n);
+        /* MSG_NOSIGNAL: a server that closed must end the input, not the fuzzer */
+        ssize_t w = send(sv[1], data + off, n, MSG_NOSIGNAL);
         if (w > 0)
             off += (size_t)w;
         else if (w < 0 && errno != EAGAIN)
