@@ -106,8 +106,10 @@ static bool may_see(sb_api *api, const sb_ws_client *c, const ev_scope *s)
 static void on_event(void *ud, const sb_event *ev)
 {
     sb_api *api = ud;
-    /* bot.input is for bot plugins: operators see the message itself */
-    if (!api->ws || strncmp(ev->type, "bot.", 4) == 0) return;
+    /* bot.input and client.forget are for plugins: operators see the
+     * message itself, and an erased client's accounts go nowhere else */
+    if (!api->ws || strncmp(ev->type, "bot.", 4) == 0 || strcmp(ev->type, "client.forget") == 0)
+        return;
     json_t *o = json_loadb(ev->json, ev->json_len, 0, NULL);
     ev_scope s;
     scope_of(o, &s);

@@ -152,6 +152,22 @@ static sb_status scrub_audits(sb_engine *e, uint64_t cid)
     return s;
 }
 
+/* client.forget: the erased client's channel accounts, for the plugins that
+ * keep data of their own under them (a web visitor's history and files).
+ * Unlogged: the log must not keep what the erasure removes. */
+static sb_status emit_forget(sb_engine *e, const sb_eng_client *c)
+{
+    char ids[21];
+    json_t *accounts = json_array();
+    for (size_t i = 0; accounts && i < c->n_ids; i++)
+        json_array_append_new(accounts, json_pack("{s:s, s:s, s:s}", "channel", c->ids[i].plugin,
+                                                  "instance", c->ids[i].instance, "external_id",
+                                                  c->ids[i].external_id));
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "type", "client.forget", "client_id",
+                           sb_id_str(c->id, ids), "identities", accounts);
+    return ev ? sb_eng_emit_unlogged(e, ev) : SB_ERR_NOMEM;
+}
+
 sb_status sb_engine_client_erase(sb_engine *e, const char *id, const char *by, char **out)
 {
     if (!e || !out) return SB_ERR_INVALID;
@@ -206,6 +222,7 @@ sb_status sb_engine_client_erase(sb_engine *e, const char *id, const char *by, c
             s = sb_eng_emit(e, ev);
         }
     }
+    if (s == SB_OK) s = emit_forget(e, &c);
     if (s == SB_OK) s = sb_eng_json_take(sb_eng_audit_json(&a), out);
     if (s == SB_OK) {
         char ids[21];

@@ -85,7 +85,9 @@ static void dispatch(sb_engine *e, sb_eng_later *l, sb_status st)
     free(pe);
 }
 
-sb_status sb_eng_emit(sb_engine *e, json_t *ev)
+/* Queues ev (taken) for dispatch after the batch's commit, appended to the
+ * durable log unless `unlogged` (then seq 0). */
+static sb_status emit(sb_engine *e, json_t *ev, bool unlogged)
 {
     if (!ev) return SB_ERR_NOMEM;
     pending_event *pe = calloc(1, sizeof *pe);
@@ -96,7 +98,7 @@ sb_status sb_eng_emit(sb_engine *e, json_t *ev)
     sb_status s = SB_ERR_NOMEM;
     if (pe && pe->type && pe->json) {
         pe->len = strlen(pe->json);
-        s = sb_store_log_append(e->st, pe->json, pe->len, &pe->seq);
+        s = unlogged ? SB_OK : sb_store_log_append(e->st, pe->json, pe->len, &pe->seq);
         if (s == SB_OK) s = sb_eng_after_commit(e, &pe->later, dispatch);
         if (s == SB_OK) return SB_OK;
     }
@@ -107,6 +109,10 @@ sb_status sb_eng_emit(sb_engine *e, json_t *ev)
     }
     return s;
 }
+
+sb_status sb_eng_emit(sb_engine *e, json_t *ev) { return emit(e, ev, false); }
+
+sb_status sb_eng_emit_unlogged(sb_engine *e, json_t *ev) { return emit(e, ev, true); }
 
 sb_status sb_eng_emit_transient(sb_engine *e, json_t *ev)
 {

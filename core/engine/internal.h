@@ -135,6 +135,9 @@ size_t sb_eng_key_join(unsigned char *buf, size_t cap, const char *a,
  * batch and dispatches it to subscribers after the commit. */
 json_t *sb_eng_event_new(const char *type);
 sb_status sb_eng_emit(sb_engine *e, json_t *ev);
+/* Like sb_eng_emit, after the commit, but never in the durable log (seq 0):
+ * for what must not outlive the moment (the accounts of an erased client). */
+sb_status sb_eng_emit_unlogged(sb_engine *e, json_t *ev);
 /* Delivers ev (taken) to subscribers now, with seq 0, without the log:
  * for what is not worth keeping (typing). */
 sb_status sb_eng_emit_transient(sb_engine *e, json_t *ev);

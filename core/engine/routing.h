@@ -47,6 +47,10 @@
  *   client.merged                     {"client":{target}, "source_id", "audit_id", "by"}
  *   client.unmerged                   {"client":{target}, "restored":{source}, "audit_id"}
  *   client.erased                     {"client_id", "audit_id"}
+ *   client.forget                     {"client_id", "identities": [{channel, instance,
+ *                                      external_id}]}: with an erasure, never in the
+ *                                      durable log (seq 0); plugins drop what they keep
+ *                                      of these accounts
  *   queue.stats                       {"group_id", "waiting", "longest_wait_s",
  *                                      "online_operators"}  (when a figure changes;
  *                                      coalesced: at most one per group per call)

@@ -188,6 +188,22 @@ void wc_live_notify(wc_state *s, const char *vid)
     json_decref(hist);
 }
 
+void wc_live_forget(wc_state *s, const char *vid)
+{
+    sb_ctx *oc = owner_ctx();
+    for (wc_waiter *w = s->waiters, *next; w; w = next) {
+        next = w->next;
+        if (strcmp(w->vid, vid) != 0) continue;
+        waiter_unlink(w);
+        s->host->timer_stop(s->ctx, w->timer_id);
+        if (oc) s->host->http_error(oc, w->reply_id, 410, "gone", "this chat was erased");
+        free(w);
+    }
+    for (wc_socket *k = g_sockets; k; k = k->next)
+        if (k->s == s && strcmp(k->vid, vid) == 0 && oc)
+            s->host->ws_close(oc, k->ws_id, 4410, "this chat was erased");
+}
+
 void wc_live_stop(wc_state *s)
 {
     sb_ctx *oc = owner_ctx();

@@ -14,6 +14,7 @@ static sb_status wc_init(const sb_host *host, sb_ctx *ctx, void **state)
     s->ctx = ctx;
     *state = s;
     sb_status st = wc_config_read(host, ctx, &s->cfg);
+    if (st == SB_OK) st = wc_forget_subscribe(s);
     if (st == SB_OK) st = wc_registry_add(s);
     if (st == SB_OK && !wc_registry_owner()) {
         st = host->http_route(ctx, NULL, "", SB_ROUTE_PAGE | SB_ROUTE_PREFIX, wc_http, s);

@@ -92,6 +92,14 @@ void wc_live_stop(wc_state *s);
 void wc_live_owner_gone(void);
 /* A typing preview, throttled per visitor ("" always passes). */
 void wc_typing(wc_state *s, const char *vid, const char *text);
+/* Closes the visitor's open chats and answers its parked polls (erasure). */
+void wc_live_forget(wc_state *s, const char *vid);
+
+/* forget.c: erasure. Removes what this instance keeps of a visitor: history,
+ * the files it sent, its start token; closes its chats. Subscribed to the
+ * core's client.forget at init. Loop thread. */
+void wc_forget_visitor(wc_state *s, const char *vid);
+sb_status wc_forget_subscribe(wc_state *s);
 
 /* ident.c */
 /* Fills buf with n random bytes; false when the system has none to give. */

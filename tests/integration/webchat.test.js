@@ -290,6 +290,31 @@ describe('web chat widget', () => {
     assert.deepEqual(got.json.messages.map((m) => m.text), ['pong']);
   });
 
+  test('erasing the client removes the visitor\'s history and files here too', async () => {
+    const s0 = await request(`${d.url}/webchat/api/session?k=${KEY}`, { method: 'POST', body: '{}' });
+    const v = s0.json.visitor;
+    const up = await request(`${d.url}/webchat/api/upload?k=${KEY}&v=${v}&id=e1&name=scan.png`, {
+      method: 'POST', headers: { 'Content-Type': 'image/png' }, body: PNG,
+    });
+    assert.equal(up.status, 200, up.body);
+    const fileUrl = up.json.message.attachments[0].url;
+    assert.equal((await request(`${d.url}${fileUrl}`)).status, 200);
+    const said = await request(`${d.url}/webchat/api/message?k=${KEY}&v=${v}`, {
+      method: 'POST', body: JSON.stringify({ id: 'e2', text: 'erase me please' }),
+    });
+    assert.equal(said.status, 200, said.body);
+    const conv = await convWithText(d, 'erase me please');
+    const del = await api(d, 'DELETE', `/api/v1/clients/${conv.client_id}`);
+    assert.equal(del.status, 200, del.body);
+    await until(async () => (await request(`${d.url}${fileUrl}`)).status === 404, 5000, 'the file gone');
+    const s1 = await request(`${d.url}/webchat/api/session?k=${KEY}`, {
+      method: 'POST', body: JSON.stringify({ visitor: v }),
+    });
+    assert.equal(s1.status, 200, s1.body);
+    assert.equal(s1.json.visitor, v, 'the same visitor');
+    assert.deepEqual(s1.json.messages, [], 'no history left for the erased visitor');
+  });
+
   test('without WebSockets the widget falls back to the long poll', async () => {
     const noWs = await browser.newContext({ locale: 'ru-RU' });
     await noWs.addInitScript(() => { delete window.WebSocket; });

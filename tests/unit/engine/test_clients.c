@@ -222,6 +222,15 @@ static void erase_leaves_no_personal_data(void **state)
     h_step(h);
     assert_int_equal(sb_engine_client_json(h->e, cl, &out), SB_ERR_NOT_FOUND);
     assert_int_equal(sb_engine_conversation_json(h->e, c, &out), SB_ERR_NOT_FOUND);
+    /* plugins hear which accounts to forget, outside the durable log */
+    json_t *fg = h_last_event(h, "client.forget");
+    assert_non_null(fg);
+    assert_string_equal(h_str(fg, "client_id"), cl);
+    json_t *acc = json_array_get(json_object_get(fg, "identities"), 0);
+    assert_string_equal(h_str(acc, "channel"), "apichannel");
+    assert_string_equal(h_str(acc, "external_id"), "u-secret");
+    for (size_t i = 0; i < h->n_events; i++)
+        if (strcmp(h->events[i].type, "client.forget") == 0) assert_int_equal(h->events[i].seq, 0);
     assert_int_equal(sb_engine_message_json(h->e, m, &out), SB_ERR_NOT_FOUND);
     assert_int_equal(r_load(h, op), 0);
     assert_int_equal(sb_engine_clients_search(h->e, "u-secret", 10, &out), SB_OK);
