@@ -76,12 +76,18 @@ sb_status sb_engine_conversation_take(sb_engine *e, const char *conv_id, const c
     rt_conv *rc;
     sb_status s = open_conv_op(e, conv_id, operator_id, &c, &rc, &op, out);
     if (s != SB_OK) return s;
-    if (rc->state != RC_QUEUED) {
+    if (rc->state != RC_QUEUED && rc->state != RC_BOT) {
         s = sb_eng_json_take(sb_eng_conv_json(e, &c), out);
         sb_eng_conv_clear(&c);
         return s == SB_OK ? SB_ERR_STATE : s;
     }
-    s = sb_eng_rt_assign(e, &c, rc, op, "take", operator_id);
+    if (rc->state == RC_BOT) { /* an operator steps in: the bot lets go */
+        char note[600];
+        snprintf(note, sizeof note, "Оператор %s забрал разговор у бота %s",
+                 op->name && *op->name ? op->name : op->login, c.bot ? c.bot : "");
+        s = sb_eng_system_message(e, &c, note, false, "take");
+    }
+    if (s == SB_OK) s = sb_eng_rt_assign(e, &c, rc, op, "take", operator_id);
     return finish(e, &c, s, out);
 }
 

@@ -243,7 +243,7 @@ sb_status sb_engine_conversations_list(sb_engine *e, const sb_conv_filter *f, ch
  * current conversation (why it failed: closed, already taken...). */
 
 /* An operator takes a queued conversation (also one queued for another
- * operator). Exactly one of two takes wins; the other gets SB_ERR_STATE.
+ * operator), or one a bot holds (the bot lets go; a history note says so). Exactly one of two takes wins; the other gets SB_ERR_STATE.
  * Limits do not apply to an explicit take. SB_ERR_NOT_FOUND for an unknown
  * conversation or operator. */
 sb_status sb_engine_conversation_take(sb_engine *e, const char *conv_id,

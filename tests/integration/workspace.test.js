@@ -216,6 +216,9 @@ describe('operator workspace', () => {
     await page2.locator('[data-testid="conversation-status"][data-status="closed"]').waitFor();
     await item2.waitFor({ state: 'detached' });
     assert.equal((await A('GET', `/conversations/${conv1}`)).json.status, 'closed');
+    // closing asked the client to rate the conversation
+    await rx.waitFor((rs) => rs.some((r) => r.json && r.json.conversation_id === conv1 &&
+      (r.json.buttons || []).map((b) => b.id).join() === 'sb:rate:1,sb:rate:2,sb:rate:3,sb:rate:4,sb:rate:5'));
   });
 
   test('HTML in a client message is shown as text and never runs', async () => {

@@ -300,7 +300,9 @@ export function conversationsView(ctx, main) {
           actionButton('callback-no-answer', t('callbackNoAnswer'), () => callbackResult('no_answer')),
         ] : null,
         canAct ? actionButton('transfer', t('transfer'), transferDialog) : null,
-        canAct ? actionButton('close', t('close'), async () => setConv(await ctx.api.post(`${path}/close`)), 'btn--danger') : null));
+        // the client is asked to rate the conversation (not a phone callback: nowhere to ask)
+        canAct ? actionButton('close', t('close'), async () => setConv(await ctx.api.post(`${path}/close`,
+          { ask_rating: c.channel !== 'callback' })), 'btn--danger') : null));
   }
 
   async function callbackResult(result) {

@@ -137,6 +137,30 @@ static void a_handoff_to_a_group_and_a_restart_keep_the_state(void **state)
     h_close(h);
 }
 
+static void an_operator_may_take_over_from_the_bot(void **state)
+{
+    (void)state;
+    harness *h = setup();
+    char a[24], b[24], conv[32], buf[64], *out = NULL;
+    r_op(h, "{\"login\":\"anna\",\"name\":\"Анна\",\"groups\":[\"support\"]}", a);
+    r_op(h, "{\"login\":\"boris\",\"groups\":[\"support\"]}", b);
+    r_write(h, "main", "u-1", NULL, "hello", conv);
+    assert_int_equal(sb_engine_conversation_take(h->e, conv, a, &out), SB_OK);
+    free(out);
+    h_step(h);
+    assert_string_equal(r_field(h, conv, "status", buf), "assigned");
+    assert_string_equal(r_field(h, conv, "operator_id", buf), a);
+    assert_int_equal(sb_engine_bot_holds(h->e, conv, "textbot/faq"), SB_ERR_STATE);
+    char *page = NULL;
+    assert_int_equal(sb_engine_conversation_messages(h->e, conv, NULL, 10, &page), SB_OK);
+    assert_non_null(strstr(page, "Анна забрал разговор у бота textbot/faq"));
+    free(page);
+    /* the second take is the usual conflict */
+    assert_int_equal(sb_engine_conversation_take(h->e, conv, b, &out), SB_ERR_STATE);
+    free(out);
+    h_close(h);
+}
+
 static void a_close_asks_for_a_rating_and_the_answer_lands_once(void **state)
 {
     (void)state;
@@ -204,6 +228,7 @@ int main(void)
         cmocka_unit_test(a_group_may_name_the_bot_for_instances_without_one),
         cmocka_unit_test(only_the_holding_bot_acts_and_a_handoff_routes_with_skill_and_note),
         cmocka_unit_test(a_handoff_to_a_group_and_a_restart_keep_the_state),
+        cmocka_unit_test(an_operator_may_take_over_from_the_bot),
         cmocka_unit_test(a_close_asks_for_a_rating_and_the_answer_lands_once),
         cmocka_unit_test(typing_goes_to_subscribers_unstored),
     };
