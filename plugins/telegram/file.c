@@ -139,7 +139,7 @@ void tg_file_route(void *ud, const sb_http_request *req)
     size_t n = strlen(id);
     if (n == 0 || n > TG_MAX_FILE_ID || strspn(id, k_id_chars) != n) {
         s->h->http_error(s->ctx, req->reply_id, 400, "bad_request",
-                         "expected .../file/<file_id>: 1-256 of A-Za-z0-9_-");
+                         "expected .../files/<file_id>: 1-256 of A-Za-z0-9_-");
         return;
     }
     tg_fetch *f = s->running ? calloc(1, sizeof *f) : NULL;

@@ -91,6 +91,13 @@ static tg_ing hand_in(tg_state *s, tg_update *u, tg_inflight *f, char *why, size
         u->msg.edit_of = edit_of;
     }
     if (u->callback_id) snprintf(f->callback_id, sizeof f->callback_id, "%s", u->callback_id);
+    /* an attachment is shown to operators by the URL that fetches it */
+    char ref[TG_MAX_URL + TG_MAX_FILE_ID + 16], files[TG_MAX_URL];
+    if (u->msg.n_attachments) {
+        tg_files_path(s, files, sizeof files);
+        snprintf(ref, sizeof ref, "/api/v1%s/%s", files, u->att.ref);
+        u->att.ref = ref;
+    }
     sb_status st = s->h->inbound(s->ctx, &u->msg, stored, f);
     if (st != SB_OK) {
         snprintf(why, whylen, "update %" PRId64 " refused by the core: %s", u->update_id,

@@ -119,6 +119,11 @@ sb_status tg_read_config(tg_state *s, tg_config *c)
     return bad ? SB_ERR_INVALID : SB_OK;
 }
 
+void tg_files_path(tg_state *s, char *out, size_t cap)
+{
+    snprintf(out, cap, "/channels/telegram/%s/files", s->h->instance_name(s->ctx));
+}
+
 /* ---- the setWebhook / getUpdates machinery ------------------------------- */
 
 static void transport_fire(void *ud, uint64_t id)
@@ -178,8 +183,13 @@ static sb_status tg_init(const sb_host *h, sb_ctx *ctx, void **state)
     *state = s; /* set first: when init fails the core still calls destroy */
     sb_status st = tg_read_config(s, &s->cfg);
     if (st == SB_OK) st = h->http_route(ctx, "POST", "", SB_ROUTE_HOOK, tg_webhook, s);
+    /* Clients' files are for operators only: an API route, behind a token
+     * (the workspace passes it in the query for <img> and links). */
+    char files[TG_MAX_URL];
+    tg_files_path(s, files, sizeof files);
     if (st == SB_OK)
-        st = h->http_route(ctx, "GET", "/file", SB_ROUTE_HOOK | SB_ROUTE_PREFIX, tg_file_route, s);
+        st = h->http_route(ctx, "GET", files, SB_ROUTE_API | SB_ROUTE_PREFIX | SB_ROUTE_AUTH_OPERATOR,
+                           tg_file_route, s);
     return st;
 }
 

@@ -1,6 +1,8 @@
-/* GET /hooks/telegram/<instance>/file/<file_id>: getFile, then the bytes;
- * 413 over max_file before any download. */
+/* GET /api/v1/channels/telegram/<instance>/files/<file_id>, for operators
+ * only: getFile, then the bytes; 413 over max_file before any download. */
 #include "tg_test.h"
+
+#define FILES "/api/v1/channels/telegram/main/files"
 
 #define FILE_OK(size, path)                                                                     \
     "{\"ok\":true,\"result\":{\"file_id\":\"AgAD\",\"file_unique_id\":\"u\",\"file_size\":" #size \
@@ -13,13 +15,14 @@ static sb_th *host(void)
     sb_th_http_expect(th, "POST", BOT "setWebhook", 200, OK_TRUE);
     assert_int_equal(sb_th_start(th, tg_plugin()), SB_OK);
     sb_th_run_pending(th);
+    sb_th_http_auth(th, "operator", "7");
     return th;
 }
 
 static const sb_th_reply *get(sb_th *th, const char *file_id)
 {
     char target[512];
-    snprintf(target, sizeof target, HOOK "/file/%s", file_id);
+    snprintf(target, sizeof target, FILES "/%s", file_id);
     return sb_th_http_request(th, "GET", target, NULL, 0, NULL, 0);
 }
 
@@ -79,7 +82,11 @@ static void test_bad_ids_and_failures(void **st)
     sb_th *th = host();
     assert_int_equal(get(th, "a.b")->status, 400);
     assert_int_equal(get(th, "a%2Fb")->status, 400);
-    assert_int_equal(sb_th_http_request(th, "GET", HOOK "/file", NULL, 0, NULL, 0)->status, 400);
+    assert_int_equal(sb_th_http_request(th, "GET", FILES, NULL, 0, NULL, 0)->status, 400);
+    /* without an operator's token: refused before anything is fetched */
+    sb_th_http_auth(th, NULL, NULL);
+    assert_int_equal(get(th, "AgADabc")->status, 401);
+    sb_th_http_auth(th, "operator", "7");
     sb_th_http_expect(th, "POST", BOT "getFile", 400,
                       "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: invalid file_id\"}");
     const sb_th_reply *r = get(th, "nope");

@@ -85,6 +85,10 @@ typedef struct tg_state {
 
 /* plugin.c */
 sb_status tg_read_config(tg_state *s, tg_config *c);
+/* "/channels/telegram/<instance>/files": under /api/v1, where operators
+ * fetch a client's file (GET .../files/<file_id>); an inbound attachment's
+ * ref is that URL. */
+void tg_files_path(tg_state *s, char *out, size_t cap);
 
 /* api.c: POST <api_url>/bot<token>/<method> with a JSON body. 0 when the
  * call could not start (done never runs). */

@@ -239,19 +239,21 @@ describe('Telegram against the fake Bot API', () => {
     const ev = await ws.next(inbound((m) => m.text === 'my photo'), 10000);
     assert.equal(ev.message.attachments.length, 1);
     assert.equal(ev.message.attachments[0].kind, 'image');
-    assert.equal(ev.message.attachments[0].url, 'AgADsmall-1');
-    const base = `${d.url}/hooks/telegram/bot/file`;
-    const ok = await request(`${base}/AgADsmall-1`);
+    // the url is where operators fetch it, with a token
+    assert.equal(ev.message.attachments[0].url, '/api/v1/channels/telegram/bot/files/AgADsmall-1');
+    const base = `${d.url}/api/v1/channels/telegram/bot/files`;
+    assert.equal((await request(`${base}/AgADsmall-1`)).status, 401, 'not without a token');
+    const ok = await request(`${base}/AgADsmall-1?token=${ADMIN_TOKEN}`);
     assert.equal(ok.status, 200, ok.body);
     assert.equal(ok.body, 'small file bytes');
     assert.equal(ok.headers['content-type'], 'image/jpeg');
-    const big = await request(`${base}/AgADbig-2`);
+    const big = await request(`${base}/AgADbig-2`, { headers: AUTH });
     assert.equal(big.status, 413);
     assert.equal(big.json.error.code, 'too_large');
     assert.match(big.json.error.message, /5000 bytes, over max_file \(1024 bytes\)/);
     assert.equal(fake.calls.filter((c) => c.method === 'file' && c.params.path === 'documents/big.pdf').length, 0,
       'refused before any download');
-    assert.equal((await request(`${base}/nope`)).status, 404);
+    assert.equal((await request(`${base}/nope`, { headers: AUTH })).status, 404);
   });
 
   test('409 Conflict is logged as such and backed off', async () => {

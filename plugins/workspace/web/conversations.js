@@ -89,8 +89,23 @@ function waitingSince(ctx, c) {
   return last && last.direction === 'in' ? last.created_at : null;
 }
 
-function attachmentView(a) {
-  const url = safeUrl(a.url);
+/**
+ * Where the browser opens an attachment. A channel's file behind the API
+ * (/api/v1/...) needs the operator's token, and <img> and links cannot
+ * send a header: it rides in the query, as for the event stream.
+ */
+function attachmentUrl(ctx, raw) {
+  const url = safeUrl(raw);
+  if (!url) return null;
+  const u = new URL(url);
+  if (u.origin === location.origin && u.pathname.startsWith('/api/v1/') && ctx.api.token) {
+    u.searchParams.set('token', ctx.api.token);
+  }
+  return u.href;
+}
+
+function attachmentView(ctx, a) {
+  const url = attachmentUrl(ctx, a.url);
   const label = `${a.name || t('attachment')}${a.size ? ` (${formatSize(a.size)})` : ''}`;
   if (!url) return h('div', { class: 'att', testid: 'attachment' }, label);
   const mime = String(a.mime || '');
@@ -117,7 +132,7 @@ function messageView(ctx, m) {
       delivery ? h('span', { class: `delivery delivery--${delivery}`, testid: 'delivery', title: (m.delivery && m.delivery.error) || '' }, t(`delivery_${delivery}`)) : null),
     m.text ? h('div', { class: 'msg-text', testid: 'message-text' }, m.text) : null,
     m.buttons && m.buttons.length ? h('div', { class: 'msg-buttons' }, m.buttons.map((b) => h('span', { class: 'chip' }, b.title))) : null,
-    m.attachments && m.attachments.length ? h('div', { class: 'msg-atts' }, m.attachments.map(attachmentView)) : null);
+    m.attachments && m.attachments.length ? h('div', { class: 'msg-atts' }, m.attachments.map((a) => attachmentView(ctx, a))) : null);
 }
 
 // --- the view ---------------------------------------------------------------------------
