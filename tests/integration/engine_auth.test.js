@@ -268,7 +268,8 @@ describe('auth, roles and input', () => {
     const ops = [];
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const m of ['get', 'post', 'put', 'patch', 'delete']) {
-        if (item[m]) ops.push([m.toUpperCase(), p]);
+        // plugins' routes exist only with the plugin: plugin_api_docs.test.js
+        if (item[m] && !item[m]['x-plugin']) ops.push([m.toUpperCase(), p]);
       }
     }
     const have = new Set(ops.map(([m, p]) => `${m} ${norm(p)}`));
