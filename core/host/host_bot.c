@@ -12,13 +12,6 @@
 
 /* ---- dispatch ------------------------------------------------------------- */
 
-static sb_inst *bot_inst(sb_plugins *p, const char *label)
-{
-    for (sb_inst *in = p->insts; in; in = in->next)
-        if (strcmp(in->label, label) == 0) return in;
-    return NULL;
-}
-
 static void core_handoff(sb_plugins *p, const char *conv_id, const char *bot, const char *why)
 {
     char reason[300];
@@ -49,7 +42,7 @@ static void on_bot_input(void *ud, const sb_event *ev)
         json_decref(o);
         return;
     }
-    sb_inst *in = bot_inst(p, bot);
+    sb_inst *in = sb_inst_by_label(p, bot);
     if (!in || in->state != SB_INST_RUNNING || in->desc->kind != SB_KIND_BOT ||
         !HAS(in->desc, bot_event)) {
         core_handoff(p, conv, bot, in ? "не работает" : "не настроен");

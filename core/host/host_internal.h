@@ -132,6 +132,9 @@ static inline bool sb_desc_has(const sb_plugin *d, size_t off, size_t size, cons
 }
 #define HAS(d, f) sb_desc_has((d), offsetof(sb_plugin, f), sizeof((d)->f), (const void *)(d)->f)
 
+/* instance.c: the instance "plugin/instance", or NULL. */
+sb_inst *sb_inst_by_label(sb_plugins *p, const char *label);
+
 /* host_table.c */
 void sb_host_table_fill(sb_host *t);
 /* Checks a ctx handed in by a plugin; NULL when stale or foreign. */

@@ -32,14 +32,26 @@ static const char *kind_name(const sb_plugin *d)
 }
 
 
+static sb_inst *find_inst(sb_plugins *p, const char *name, const char *instance)
+{
+    for (sb_inst *in = p->insts; in; in = in->next)
+        if (strcmp(in->name, name) == 0 && strcmp(in->instance, instance) == 0) return in;
+    return NULL;
+}
+
+sb_inst *sb_inst_by_label(sb_plugins *p, const char *label)
+{
+    for (sb_inst *in = p->insts; in; in = in->next)
+        if (strcmp(in->label, label) == 0) return in;
+    return NULL;
+}
+
 /* The engine's way to a channel: find the running instance, call send(). */
 static sb_send_accept send_to_channel(void *ud, const char *plugin, const char *instance,
                                       const sb_outbound *msg, uint64_t op, bool *transient)
 {
-    sb_plugins *p = ud;
-    for (sb_inst *in = p->insts; in; in = in->next) {
-        if (strcmp(in->name, plugin) != 0 || strcmp(in->instance, instance) != 0) continue;
-        if (in->state != SB_INST_RUNNING || !HAS(in->desc, send)) break;
+    sb_inst *in = find_inst(ud, plugin, instance);
+    if (in && in->state == SB_INST_RUNNING && HAS(in->desc, send)) {
         sb_send_accept r;
         SB_PLUGIN_CALL(in, "send", r = in->desc->send(in->state_ptr, msg, op));
         *transient = false;
@@ -212,12 +224,6 @@ static void inst_free(sb_inst *in)
     free(in);
 }
 
-static sb_inst *find_inst(sb_plugins *p, const char *name, const char *instance)
-{
-    for (sb_inst *in = p->insts; in; in = in->next)
-        if (strcmp(in->name, name) == 0 && strcmp(in->instance, instance) == 0) return in;
-    return NULL;
-}
 
 static void append(sb_plugins *p, sb_inst *in)
 {
@@ -251,8 +257,7 @@ int sb_plugins_load(sb_plugins *p, const sb_config *cfg, char *err, size_t errle
         sb_node *n = in->state == SB_INST_INITED && in->desc->kind == SB_KIND_CHANNEL
                          ? sb_node_find(in->cfg, "bot") : NULL;
         if (!n || n->kind != SB_NODE_SCALAR || n->is_null) continue;
-        sb_inst *b = p->insts;
-        while (b && strcmp(b->label, n->value) != 0) b = b->next;
+        sb_inst *b = sb_inst_by_label(p, n->value);
         if (b && b->state == SB_INST_INITED && b->desc->kind == SB_KIND_BOT) continue;
         char where[256], msg[768];
         snprintf(msg, sizeof msg, "%s: %s.bot: '%s' is not %s", sb_node_where(n, where, sizeof where),
