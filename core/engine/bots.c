@@ -32,10 +32,8 @@ sb_status sb_engine_set_instance_bot(sb_engine *e, const char *plugin, const cha
 
 const char *sb_eng_bot_of(sb_engine *e, const char *plugin, const char *instance)
 {
-    for (size_t i = 0; i < e->rt.n_inst; i++)
-        if (strcmp(e->rt.inst[i].plugin, plugin) == 0 &&
-            strcmp(e->rt.inst[i].instance, instance) == 0 && e->rt.inst[i].bot)
-            return e->rt.inst[i].bot;
+    const rt_inst_group *it = sb_eng_rt_inst_find(e, plugin, instance);
+    if (it && it->bot) return it->bot;
     /* else the bot of the group the conversation will go to */
     rt_group *g = sb_eng_rt_group(e, sb_eng_rt_instance_group(e, plugin, instance));
     if (!g) g = sb_eng_rt_group(e, e->rt.default_group);
@@ -119,12 +117,7 @@ sb_status sb_engine_bot_handoff(sb_engine *e, const char *conv_id, const sb_hand
      * survive a restart), before the conversation is loaded for the move. */
     if ((s = set_skill(e, conv_id, h)) != SB_OK || (s = held(e, conv_id, h->bot, &c, &rc)) != SB_OK)
         return s;
-    if (g && g != rc->g) {
-        if (rc->g && rc->g->open) rc->g->open--;
-        rc->g = g;
-        g->open++;
-        s = sb_eng_set_str(&rc->group_id, g->id);
-    }
+    if (g && g != rc->g) s = sb_eng_rt_set_group(rc, g);
     char note[MAX_REASON + 200];
     snprintf(note, sizeof note, "Бот %s передал разговор оператору%s%s", c.bot,
              h->reason && *h->reason ? ": " : "", h->reason ? h->reason : "");

@@ -159,10 +159,8 @@ sb_status sb_engine_conversation_transfer(sb_engine *e, const char *conv_id, con
         /* into the new group: off the old queue or operator first (the
          * queue a conversation sits in is keyed by its group) */
         s = sb_eng_rt_detach(e, rc);
-        if (rc->g && rc->g->open) rc->g->open--;
-        rc->g = g;
-        g->open++;
-        if (s == SB_OK) s = sb_eng_set_str(&rc->group_id, g->id);
+        sb_status sg = sb_eng_rt_set_group(rc, g);
+        if (s == SB_OK) s = sg;
         rc->state = RC_QUEUED;
         rc->target_op = 0;
         rt_op *next = sb_eng_rt_pick(e, g, rc, 0);

@@ -513,12 +513,20 @@ sb_status sb_engine_configure_routing(sb_engine *e, const struct sb_config *cfg,
 }
 
 /* The settings entry of a channel instance, added when missing. */
-rt_inst_group *sb_eng_rt_inst_entry(sb_engine *e, const char *plugin, const char *instance)
+rt_inst_group *sb_eng_rt_inst_find(sb_engine *e, const char *plugin, const char *instance)
 {
     sb_eng_rt *rt = &e->rt;
     for (size_t i = 0; i < rt->n_inst; i++)
         if (strcmp(rt->inst[i].plugin, plugin) == 0 && strcmp(rt->inst[i].instance, instance) == 0)
             return &rt->inst[i];
+    return NULL;
+}
+
+rt_inst_group *sb_eng_rt_inst_entry(sb_engine *e, const char *plugin, const char *instance)
+{
+    sb_eng_rt *rt = &e->rt;
+    rt_inst_group *found = sb_eng_rt_inst_find(e, plugin, instance);
+    if (found) return found;
     rt_inst_group *arr = realloc(rt->inst, (rt->n_inst + 1) * sizeof *arr);
     if (!arr) return NULL;
     rt->inst = arr;
@@ -545,9 +553,7 @@ sb_status sb_engine_set_instance_group(sb_engine *e, const char *plugin, const c
 
 const char *sb_eng_rt_instance_group(sb_engine *e, const char *plugin, const char *instance)
 {
-    for (size_t i = 0; i < e->rt.n_inst; i++)
-        if (strcmp(e->rt.inst[i].plugin, plugin) == 0 &&
-            strcmp(e->rt.inst[i].instance, instance) == 0 && e->rt.inst[i].group)
-            return e->rt.inst[i].group;
+    const rt_inst_group *it = sb_eng_rt_inst_find(e, plugin, instance);
+    if (it && it->group) return it->group;
     return e->rt.default_group ? e->rt.default_group : "";
 }

@@ -206,6 +206,8 @@ sb_status sb_eng_rt_enqueue(sb_engine *e, sb_eng_conv *c, rt_conv *rc, uint64_t 
                             bool announce);
 /* Takes rc off its queue (announcing new positions behind it) or its
  * operator. */
+/* Moves rc into group g: the groups' open counts and rc's group id. */
+sb_status sb_eng_rt_set_group(rt_conv *rc, rt_group *g);
 sb_status sb_eng_rt_detach(sb_engine *e, rt_conv *rc);
 /* Requeues every conversation assigned to op (and, with personal_too,
  * those queued for it go to their group's queue). */
@@ -220,7 +222,9 @@ sb_status sb_eng_rt_on_inbound(sb_engine *e, sb_eng_client *cl, sb_eng_conv *con
 sb_status sb_eng_rt_on_reply(sb_engine *e, sb_eng_conv *conv, const sb_eng_msg *m);
 /* The group id a channel instance routes to (never NULL; may be ""). */
 const char *sb_eng_rt_instance_group(sb_engine *e, const char *plugin, const char *instance);
-/* The settings entry of a channel instance, added when missing (NULL: no memory). */
+/* The settings entry of a channel instance: _find gives NULL when there is
+ * none, _entry adds one (NULL: no memory). */
+rt_inst_group *sb_eng_rt_inst_find(sb_engine *e, const char *plugin, const char *instance);
 rt_inst_group *sb_eng_rt_inst_entry(sb_engine *e, const char *plugin, const char *instance);
 
 /* ---- bots.c ------------------------------------------------------------- */

@@ -115,6 +115,14 @@ sb_status sb_eng_rt_conv_track(sb_engine *e, const sb_eng_conv *c, rt_conv **out
     return SB_OK;
 }
 
+sb_status sb_eng_rt_set_group(rt_conv *rc, rt_group *g)
+{
+    if (rc->g && rc->g->open) rc->g->open--;
+    rc->g = g;
+    g->open++;
+    return sb_eng_set_str(&rc->group_id, g->id);
+}
+
 sb_status sb_eng_rt_detach(sb_engine *e, rt_conv *rc)
 {
     sb_status s = SB_OK;
