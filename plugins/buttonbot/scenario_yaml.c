@@ -227,17 +227,29 @@ static const char *const k_kind_names[] = {"menu", "message", "goto", "ask", "se
 const char *bb_kind_name(bb_kind k) { return k_kind_names[k]; }
 int bb_kind_waits(bb_kind k) { return k == BB_MENU || k == BB_ASK || k == BB_TEXTBOT; }
 
-static void buttons(P *p, const yaml_node_t *n, const char *path, bb_step *st)
+/* The number of items of a list of at most max `what`; -1 after saying
+ * what is wrong (not a list: `expect`). */
+static long list_items(P *p, const yaml_node_t *n, const char *path, const char *expect, int max,
+                       const char *what)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
-        fail(p, n, path, "expected a list of {title, goto}");
-        return;
+        fail(p, n, path, "%s", expect);
+        return -1;
     }
-    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (cnt > BB_MAX_BUTTONS) {
-        fail(p, n, path, "more than %d buttons", BB_MAX_BUTTONS);
-        return;
+    long cnt = (long)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (cnt > max) {
+        fail(p, n, path, "more than %d %s", max, what);
+        return -1;
     }
+    return cnt;
+}
+
+static void buttons(P *p, const yaml_node_t *n, const char *path, bb_step *st)
+{
+    long items = list_items(p, n, path, "expected a list of {title, goto}", BB_MAX_BUTTONS,
+                            "buttons");
+    if (items < 0) return;
+    size_t cnt = (size_t)items;
     st->buttons = calloc(cnt ? cnt : 1, sizeof *st->buttons);
     if (!st->buttons) return;
     for (size_t i = 0; i < cnt; i++) {
@@ -273,15 +285,10 @@ static void buttons(P *p, const yaml_node_t *n, const char *path, bb_step *st)
 
 static void tags(P *p, const yaml_node_t *n, const char *path, bb_step *st)
 {
-    if (n->type != YAML_SEQUENCE_NODE) {
-        fail(p, n, path, "expected a list like [conversation.card_lost]");
-        return;
-    }
-    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (cnt > BB_MAX_PAIRS) {
-        fail(p, n, path, "more than %d tags", BB_MAX_PAIRS);
-        return;
-    }
+    long items = list_items(p, n, path, "expected a list like [conversation.card_lost]",
+                            BB_MAX_PAIRS, "tags");
+    if (items < 0) return;
+    size_t cnt = (size_t)items;
     st->tags = calloc(cnt ? cnt : 1, sizeof *st->tags);
     for (size_t i = 0; st->tags && i < cnt; i++) {
         char sub[512];
