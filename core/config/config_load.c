@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/str.h"
 
 #define MAX_LIST 1024 /* entries of plugins, api_tokens, groups */
 #define MAX_NAME 64   /* plugin names and instances */
@@ -399,8 +400,7 @@ static int read_group(loader *L, sb_node *item, size_t i)
     join(mpath, sizeof mpath, path, "bot");
     if ((n = opt(item, "bot")) && !n->is_null) {
         if (sb_node_str(n, mpath, &s, L->err, L->errlen) != 0) return -1;
-        const char *slash = strchr(s, '/');
-        if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+        if (!sb_is_instance_ref(s))
             return sb_node_errf(n, mpath, L->err, L->errlen,
                                 "expected \"<plugin>/<instance>\" of a bot");
         if (dup_into(L, &g->bot, s) != 0) return -1;

@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 #include "util/log.h"
+#include "util/str.h"
 
 /* Groups: stored records, the sorted in-memory table, CRUD, the config's
  * groups and the channel instances' groups. */
@@ -293,8 +294,7 @@ static sb_status apply(json_t *o, rt_group *d, char *err, size_t errlen)
     str = NULL;
     if (s == SB_OK && (s = sb_eng_in_str(o, "bot", 0, 2 * RT_ID_MAX + 1, true, &str, &set, err,
                                          errlen)) == SB_OK && set) {
-        const char *slash = str ? strchr(str, '/') : NULL;
-        if (str && *str && (!slash || slash == str || !slash[1] || strchr(slash + 1, '/')))
+        if (str && *str && !sb_is_instance_ref(str))
             s = sb_eng_bad(err, errlen, "bot", "must be \"<plugin>/<instance>\" or null");
         else if (sb_eng_set_str(&d->bot, str && *str ? str : NULL) != SB_OK)
             s = SB_ERR_NOMEM;

@@ -118,9 +118,7 @@ static int core_key(sb_inst *in, const char *key, const char **out, char *err, s
     sb_node *n = sb_node_find(in->cfg, key);
     if (n && sb_node_str(n, path, out, err, errlen) != 0) return -1;
     if (*out && strcmp(key, "bot") == 0) {
-        const char *slash = strchr(*out, '/');
-        if (!slash || slash == *out || !slash[1] || strchr(slash + 1, '/') ||
-            strlen(*out) > 129) {
+        if (!sb_is_instance_ref(*out) || strlen(*out) > 129) {
             char where[256];
             snprintf(err, errlen, "%s: %s: expected \"<plugin>/<instance>\" of a bot",
                      sb_node_where(n, where, sizeof where), path);
