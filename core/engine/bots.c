@@ -55,7 +55,9 @@ sb_status sb_eng_bot_input(sb_engine *e, const sb_eng_conv *c, const sb_eng_msg 
         return SB_ERR_NOMEM;
     }
     json_decref(body);
-    return sb_eng_emit(e, ev);
+    /* the message itself is in the log (message.created): this only routes
+     * it to the bot, so it is not written a second time */
+    return sb_eng_emit_unlogged(e, ev);
 }
 
 /* Loads the open conversation `id` that `bot` (NULL = any bot) holds. */

@@ -109,7 +109,8 @@ sb_status sb_engine_set_instance_group(sb_engine *e, const char *plugin,
  * config section) that meets its new conversations, else the group they go
  * to may (group "bot", API or config): they start with status
  * "bot" and conversation.bot set, sit in no queue, and each client message
- * in them is emitted (after the commit, like every event) as
+ * in them is emitted after the commit, but not into the durable log (seq 0:
+ * the message is there already, as message.created), as
  *   bot.input {"bot", "kind": "start"|"message", "conversation_id",
  *              "client_id", "channel", "instance", "message": {..}}
  * which the host hands to that bot plugin. The bot leaves by a hand-off
