@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "host/host.h"
+#include "util/idmap.h"
 
 #define SB_CTX_MAGIC 0x53424358u  /* "SBCX" while the instance lives */
 #define SB_CTX_DEAD 0x44454144u   /* "DEAD" after destroy */
@@ -103,6 +104,7 @@ struct sb_plugins {
     sb_plugins_deps d;
     sb_plugins_auth_fn auth;          /* API routes' callers */
     void *auth_ud;
+    sb_idmap ws_recs;                 /* plugin socket id -> its sb_ws_rec */
     sb_host table;
     sb_inst *insts;                   /* in config order */
     sb_ctx **ctxs;                    /* every ctx ever handed out, freed last */

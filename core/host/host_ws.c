@@ -2,6 +2,7 @@
  * and talks over the core's WebSocket layer (net/ws.c). Each socket keeps a
  * record on its instance so that stopping the instance closes it and no
  * callback reaches a stopped plugin. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "host/host_internal.h"
@@ -23,11 +24,13 @@ static void on_message(void *ud, uint64_t ws_id, bool binary, const void *data, 
                        r->on_message(r->ud, ws_id, binary, (const char *)data, len));
 }
 
-/* The layer calls this exactly once per socket: the record goes here. */
+/* The layer calls this exactly once per socket: the record goes here. A
+ * released record (inst NULL) touches nothing else: the host may be gone. */
 static void on_close(void *ud, uint64_t ws_id, int code)
 {
     sb_ws_rec *r = ud;
     if (r->inst) {
+        sb_idmap_del(&r->inst->host->ws_recs, ws_id);
         unlink_rec(r->inst, r);
         if (r->on_close) SB_PLUGIN_CALL(r->inst, "ws close", r->on_close(r->ud, ws_id, code));
     }
@@ -47,16 +50,24 @@ static uint64_t h_ws_accept(sb_ctx *ctx, uint64_t reply_id, sb_ws_message_cb on_
         free(r);
         return 0;
     }
+    if (sb_idmap_put(&in->host->ws_recs, r->id, (uint64_t)(uintptr_t)r) != SB_OK) {
+        r->inst = NULL; /* the layer's on_close frees it */
+        sb_ws_close(in->host->d.http, r->id, 1011, "out of memory");
+        return 0;
+    }
     r->next = in->ws;
     in->ws = r;
     return r->id;
 }
 
+/* The socket `id` when it is this instance's: a send is on the hot path,
+ * so by the host's map, not by a walk of the instance's list. */
 static sb_ws_rec *find(sb_inst *in, uint64_t id)
 {
-    for (sb_ws_rec *r = in ? in->ws : NULL; r; r = r->next)
-        if (r->id == id) return r;
-    return NULL;
+    uint64_t v;
+    if (!in || !sb_idmap_get(&in->host->ws_recs, id, &v)) return NULL;
+    sb_ws_rec *r = (sb_ws_rec *)(uintptr_t)v;
+    return r->inst == in ? r : NULL;
 }
 
 static sb_status h_ws_send(sb_ctx *ctx, uint64_t ws_id, const char *text, size_t len)
@@ -83,6 +94,7 @@ void sb_ws_release(sb_inst *in, bool notify)
         in->ws = r->next;
         if (notify && r->on_close)
             SB_PLUGIN_CALL(in, "ws close", r->on_close(r->ud, r->id, 1001));
+        sb_idmap_del(&in->host->ws_recs, r->id);
         r->inst = NULL; /* the layer's on_close frees it, silently */
         sb_ws_close(in->host->d.http, r->id, 1001, "going away");
     }

@@ -398,6 +398,7 @@ void sb_plugins_free(sb_plugins *p)
         inst_free(in);
     }
     sb_watchdog_stop(p);
+    sb_idmap_free(&p->ws_recs);
     for (size_t i = 0; i < p->n_ctxs; i++) free(p->ctxs[i]);
     free(p->ctxs);
     pthread_cond_destroy(&p->wd_cv);
