@@ -177,7 +177,7 @@ static void stored(void *ud, sb_status st, const char *message_id, int duplicate
                 if (o) wc_reply_to(s->host, o->ctx, p->reply_id, origin, 200,
                                    json_pack("{s:O,s:b}", "message", item, "duplicate",
                                              duplicate != 0));
-                wc_live_notify(s, p->vid);
+                wc_live_notify(s, p->vid, hist);
             } else if (o) {
                 s->host->http_error(o->ctx, p->reply_id, 503, "unavailable", "history not stored");
             }
@@ -527,7 +527,7 @@ static void out_stored(void *ud, sb_status st)
     wc_out *o = ud;
     if (st == SB_OK) {
         o->s->host->send_result(o->s->ctx, o->op, SB_SENT, o->message_id, 0, NULL);
-        wc_live_notify(o->s, o->vid);
+        wc_live_notify(o->s, o->vid, NULL);
     } else {
         o->s->host->send_result(o->s->ctx, o->op, SB_SEND_RETRY, NULL, 0, "history not stored");
     }

@@ -171,9 +171,9 @@ void wc_ws_open(wc_state *s, uint64_t reply_id, const char *vid, uint64_t after)
     json_decref(hist);
 }
 
-void wc_live_notify(wc_state *s, const char *vid)
+void wc_live_notify(wc_state *s, const char *vid, json_t *known)
 {
-    json_t *hist = wc_history_load(s, vid);
+    json_t *hist = known ? json_incref(known) : wc_history_load(s, vid);
     if (!hist) return;
     for (wc_waiter *w = s->waiters, *next; w; w = next) {
         next = w->next;

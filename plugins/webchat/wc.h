@@ -84,8 +84,10 @@ void wc_pending_free(wc_state *s);
 void wc_poll_park(wc_state *s, const sb_http_request *r, const char *vid, uint64_t after,
                   uint64_t wait_ms);
 void wc_ws_open(wc_state *s, uint64_t reply_id, const char *vid, uint64_t after);
-/* New history items for vid: answer its polls, push to its sockets. */
-void wc_live_notify(wc_state *s, const char *vid);
+/* New history items for vid: answer its polls, push to its sockets. hist
+ * (borrowed) is the visitor's history when the caller has it in hand,
+ * NULL to read it from kv. */
+void wc_live_notify(wc_state *s, const char *vid, json_t *hist);
 /* At stop: answer every parked poll, close every socket. */
 void wc_live_stop(wc_state *s);
 /* When the route owner goes: frees the records of every socket it held. */
