@@ -124,20 +124,20 @@ static json_t *conv_obj(sb_engine *e, const char *conv)
     return o;
 }
 
-/* Sends a patch to the client or the conversation. */
-static sb_status patch(sb_engine *e, const char *conv, sb_scope scope, json_t *body)
+/* Sets `field` of the client or the conversation to value (taken):
+ * "attributes" are merged, "tags" replaced. The conversation has a call for
+ * each; the client takes both in one patch body. */
+static sb_status patch(sb_engine *e, const char *conv, sb_scope scope, const char *field,
+                       json_t *value)
 {
+    json_t *body = scope == SB_SCOPE_CLIENT ? json_pack("{s:o}", field, value) : value;
     char *js = body ? json_dumps(body, JSON_COMPACT) : NULL, *out = NULL, err[256];
     sb_status st = SB_ERR_NOMEM;
     if (js && scope == SB_SCOPE_CONVERSATION) {
-        json_t *attrs = json_object_get(body, "attributes"), *tags = json_object_get(body, "tags");
-        char *part = json_dumps(attrs ? attrs : tags, JSON_COMPACT);
-        if (part)
-            st = attrs ? sb_engine_conversation_patch_attributes(e, conv, part, strlen(part), &out,
-                                                                 err, sizeof err)
-                       : sb_engine_conversation_set_tags(e, conv, part, strlen(part), &out, err,
-                                                         sizeof err);
-        free(part);
+        st = strcmp(field, "attributes") == 0
+                 ? sb_engine_conversation_patch_attributes(e, conv, js, strlen(js), &out, err,
+                                                           sizeof err)
+                 : sb_engine_conversation_set_tags(e, conv, js, strlen(js), &out, err, sizeof err);
     } else if (js) {
         json_t *c = conv_obj(e, conv);
         const char *client = str_of(c, "client_id");
@@ -163,7 +163,7 @@ static sb_status h_bot_set_attributes(sb_ctx *ctx, const char *conv, sb_scope sc
         json_decref(attrs);
         return SB_ERR_INVALID;
     }
-    return patch(in->host->d.engine, conv, scope, json_pack("{s:o}", "attributes", attrs));
+    return patch(in->host->d.engine, conv, scope, "attributes", attrs);
 }
 
 static sb_status h_bot_add_tag(sb_ctx *ctx, const char *conv, sb_scope scope, const char *tag)
@@ -197,7 +197,7 @@ static sb_status h_bot_add_tag(sb_ctx *ctx, const char *conv, sb_scope scope, co
         return SB_OK;
     }
     json_array_append_new(tags, json_string(tag));
-    st = patch(e, conv, scope, json_pack("{s:O}", "tags", tags));
+    st = patch(e, conv, scope, "tags", json_incref(tags));
     json_decref(owner);
     return st;
 }
